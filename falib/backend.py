@@ -1,0 +1,94 @@
+"""Backends: which array library, device and float type the algorithms run on.
+
+Every algorithm in falib is written once against the Python array API standard; this module
+is the only place that knows about NumPy or PyTorch. All random numbers are drawn by NumPy's
+``Generator`` on the host and then moved to the backend, so that the same seed gives the same
+initial weights, feedback matrices and data on every backend and device.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from array_api_compat import array_namespace, to_device
+
+BACKENDS = ("numpy", "torch")
+DEVICES = ("cpu", "cuda")
+DTYPES = ("float32", "float64")
+
+
+def _choose(kind: str, value: str, valid: tuple[str, ...]) -> str:
+    if value not in valid:
+        raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(valid)}")
+    return value
+
+
+def _torch():
+    try:
+        import torch
+    except ImportError as err:
+        raise ImportError(
+            "the torch backend needs PyTorch, which is not installed: "
+            "pip install 'falib[torch]' (or pip install torch)"
+        ) from err
+    return torch
+
+
+@dataclass(frozen=True)
+class Backend:
+    """An array library, a device and a float type: ``Backend("torch", "cuda", "float32")``."""
+
+    name: str = "numpy"
+    device: str = "cpu"
+    dtype: str = "float64"
+
+    def __post_init__(self):
+        _choose("backend", self.name, BACKENDS)
+        _choose("device", self.device, DEVICES)
+        _choose("dtype", self.dtype, DTYPES)
+        if self.name == "numpy" and self.device != "cpu":
+            raise ValueError("the numpy backend runs on the CPU only; use backend 'torch' for CUDA")
+        if self.name == "torch" and self.device == "cuda" and not _torch().cuda.is_available():
+            raise RuntimeError(
+                "device 'cuda' was asked for, but PyTorch sees no CUDA GPU on this machine; "
+                "use device 'cpu' (or install a CUDA build of torch on a machine with a GPU)"
+            )
+
+    @property
+    def xp(self) -> Any:
+        """The array-API namespace of this backend."""
+        return array_namespace(self.asarray(np.zeros(1)))
+
+    def asarray(self, a) -> Any:
+        """Move a host array (or scalar) onto this backend, as its float type."""
+        a = np.asarray(a, dtype=self.dtype)
+        if self.name == "numpy":
+            return a
+        torch = _torch()
+        return torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
+
+    def uniform(self, rng: np.random.Generator, scale: float, shape) -> Any:
+        """Entries drawn uniformly from [-scale, scale]."""
+        return self.asarray(rng.uniform(-scale, scale, size=shape))
+
+    def normal(self, rng: np.random.Generator, shape) -> Any:
+        """Entries drawn from the standard normal distribution."""
+        return self.asarray(rng.standard_normal(size=shape))
+
+
+def to_numpy(a) -> np.ndarray:
+    """Copy an array of any backend to a NumPy array on the host."""
+    if isinstance(a, np.ndarray):
+        return a
+    return np.asarray(to_device(a, "cpu"))
+
+
+def replica_rng(seed: int, replica: int, stream: int) -> np.random.Generator:
+    """The random stream `stream` of run `replica`: independent of how many runs are batched."""
+    return np.random.default_rng((seed, replica, stream))
+
+
+def shared_rng(seed: int, stream: int) -> np.random.Generator:
+    """A random stream shared by all runs (the task and the data)."""
+    return np.random.default_rng((seed, 2**31, stream))

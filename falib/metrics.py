@@ -1,0 +1,57 @@
+"""The paper's measures, per run: every function returns one value per replica (leading axis)."""
+from __future__ import annotations
+
+import math
+
+from array_api_compat import array_namespace
+
+
+def _flat_dot(a, b):
+    xp = array_namespace(a, b)
+    return xp.sum(xp.reshape(a * b, (a.shape[0], -1)), axis=1)
+
+
+def angle(a, b):
+    """Signed angle in degrees between ``a`` and ``b``, each flattened after the replica axis.
+
+    ``theta = arccos(a.b / (|a| |b|))``: 0 when aligned, 90 when orthogonal, up to 180 when
+    opposed. (The preprint's ``|a.b|`` would fold angles above 90 back below it.)
+    """
+    xp = array_namespace(a, b)
+    if a.shape != b.shape:
+        raise ValueError(f"angle needs two arrays of the same shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    cos = _flat_dot(a, b) / xp.sqrt(_flat_dot(a, a) * _flat_dot(b, b))
+    return xp.acos(xp.clip(cos, -1.0, 1.0)) * (180.0 / math.pi)
+
+
+def normalized_squared_error(target, y):
+    """Squared error of ``y`` divided by that of predicting the per-dimension batch mean of ``target``.
+
+    Arrays are ``(R, units, batch)``; the mean is taken over the batch (last) axis, so the mean
+    predictor scores exactly 1 and a perfect one 0.
+    """
+    xp = array_namespace(target, y)
+    if target.shape[-2:] != y.shape[-2:]:
+        raise ValueError(f"target {tuple(target.shape)} and output {tuple(y.shape)} differ in (units, batch)")
+    baseline = xp.sum((target - xp.mean(target, axis=-1, keepdims=True)) ** 2, axis=(-2, -1))
+    return xp.sum((target - y) ** 2, axis=(-2, -1)) / baseline
+
+
+def classification_error(y, labels):
+    """Fraction of examples whose most active output unit is not the labelled class.
+
+    ``y`` is ``(R, classes, batch)``; ``labels`` holds integer classes, shape ``(batch,)``.
+    """
+    xp = array_namespace(y, labels)
+    if labels.shape != (y.shape[-1],):
+        raise ValueError(f"labels have shape {tuple(labels.shape)}; expected ({y.shape[-1]},), one per example")
+    wrong = xp.argmax(y, axis=-2) != xp.astype(labels, xp.int64)
+    return xp.mean(xp.astype(wrong, y.dtype), axis=-1)
+
+
+def delta_angles(net, rule, p, target) -> list:
+    """Angle between `rule`'s delta and backprop's in each hidden layer, on the same pass (Fig. 2b, 3b)."""
+    from .rules import Backprop
+
+    ours, bp = rule.deltas(net, p, target), Backprop().deltas(net, p, target)
+    return [angle(a, b) for a, b in zip(ours[:-1], bp[:-1])]

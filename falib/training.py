@@ -1,0 +1,80 @@
+"""One training loop for every rule: online or minibatch, metrics on a schedule, divergence checks."""
+from __future__ import annotations
+
+import os
+from typing import Callable
+
+import numpy as np
+from array_api_compat import array_namespace
+
+from .backend import to_numpy
+from .networks import Network
+from .rules import Rule
+
+
+class DivergenceError(FloatingPointError):
+    """Training produced NaN or inf."""
+
+
+def progress_bar(total: int, desc: str):
+    """A tqdm bar (a widget in notebooks), silent under CI or with FALIB_PROGRESS=0."""
+    from tqdm.auto import tqdm
+
+    quiet = os.environ.get("CI") or os.environ.get("FALIB_PROGRESS", "1") == "0"
+    return tqdm(total=total, desc=desc, disable=bool(quiet), leave=False, mininterval=0.5)
+
+
+def schedule(steps: int, every: int) -> list[int]:
+    """The steps after which metrics are recorded: 0, every, 2 every, ..., and the last."""
+    if steps < 1 or every < 1:
+        raise ValueError(f"steps and record_every must be positive, got {steps} and {every}")
+    return sorted(set(range(0, steps + 1, every)) | {steps})
+
+
+def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int, eta: float,
+          decay: float = 0.0, record_every: int = 100,
+          evaluate: Callable[[Network, Rule], dict] = lambda net, rule: {},
+          desc: str | None = None) -> dict[str, np.ndarray]:
+    """Train `net` in place with `rule` for `steps` steps of ``batch(t) -> (x, target)``.
+
+    Returns the recorded curves: ``"step"`` (records,) and one ``(R, records)`` array per
+    metric that ``evaluate(net, rule)`` returns (one value per run). Stops with a
+    ``DivergenceError`` naming the step, rule and learning rate if any run's error or metric
+    stops being finite.
+    """
+    record = schedule(steps, record_every)
+    recorded = set(record)
+    curves: dict[str, list] = {}
+    last_ok = 0
+
+    def log(t, e=None):
+        nonlocal last_ok
+        values = {k: to_numpy(v) for k, v in evaluate(net, rule).items()}
+        bad = [k for k, v in values.items() if not np.all(np.isfinite(v))]
+        if e is not None and not bool(array_namespace(e).all(array_namespace(e).isfinite(e))):
+            bad.insert(0, "training error e")
+        if bad:
+            raise DivergenceError(
+                f"{rule.name} diverged: {', '.join(bad)} became NaN or inf between step {last_ok} and "
+                f"step {t} (learning rate eta={eta:g}); lower eta or the initial/feedback weight scales")
+        last_ok = t
+        for k, v in values.items():
+            curves.setdefault(k, []).append(v)
+
+    log(0)
+    with progress_bar(steps, desc or rule.name) as bar:
+        for t in range(1, steps + 1):
+            x, target = batch(t - 1)
+            p = net.forward(x)
+            if target.shape[-2:] != p.y.shape[-2:]:
+                raise ValueError(f"target has shape {tuple(target.shape)}; expected (runs, "
+                                 f"{p.y.shape[-2]}, {p.y.shape[-1]}) to match the network's output")
+            for l, delta in enumerate(rule.deltas(net, p, target)):
+                if delta is not None:
+                    net.update(l, delta, p.h[l], eta, decay)
+            if t in recorded:
+                log(t, target - p.y)
+                bar.update(t - bar.n)
+    out = {k: np.stack(v, axis=-1) for k, v in curves.items()}
+    out["step"] = np.asarray(record)
+    return out
