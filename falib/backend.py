@@ -81,7 +81,7 @@ def to_numpy(a) -> np.ndarray:
     """Copy an array of any backend to a NumPy array on the host."""
     if isinstance(a, np.ndarray):
         return a
-    return np.asarray(to_device(a, "cpu"))
+    return np.from_dlpack(to_device(a, "cpu"))
 
 
 def replica_rng(seed: int, replica: int, stream: int) -> np.random.Generator:

@@ -2,8 +2,8 @@
 
 The file name carries a hash of the configuration, so results computed under other settings
 are never mistaken for current ones. Arrays are stored without pickle; the configuration and
-provenance travel inside the same file as a JSON string. The zip format's CRCs catch truncation
-and corruption, which are reported, never silently used.
+provenance travel inside the same file as a JSON string. A SHA-256 digest of every array, stored
+in the header, catches truncation and corruption: they are reported, never silently used.
 """
 from __future__ import annotations
 
@@ -29,6 +29,12 @@ def config_hash(name: str, config: dict) -> str:
     """A short, stable hash of an experiment's configuration."""
     text = json.dumps({"experiment": name, "config": config, "format": FORMAT}, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def digest(a: np.ndarray) -> str:
+    """SHA-256 of an array's dtype, shape and contents."""
+    a = np.ascontiguousarray(a)
+    return hashlib.sha256(f"{a.dtype.str}{a.shape}".encode() + a.tobytes()).hexdigest()
 
 
 def results_dir(profile: str) -> Path:
@@ -70,7 +76,8 @@ class Results:
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
         header = {"name": self.name, "profile": self.profile, "config": self.config,
-                  "meta": self.meta, "format": FORMAT, "hash": self.hash}
+                  "meta": self.meta, "format": FORMAT, "hash": self.hash,
+                  "digests": {k: digest(v) for k, v in self.arrays.items()}}
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -93,8 +100,10 @@ class Results:
             raise ResultsError(f"results file {path} is truncated or corrupt ({err}); delete it and "
                                "recompute it with `python -m falib reproduce ...`") from err
         res = cls(header["name"], header["profile"], header["config"], arrays, header["meta"])
-        if res.hash != header["hash"]:
-            raise ResultsError(f"results file {path} does not match its own configuration hash")
+        damaged = [k for k, v in arrays.items() if header["digests"].get(k) != digest(v)]
+        if res.hash != header["hash"] or damaged or arrays.keys() != header["digests"].keys():
+            raise ResultsError(f"results file {path} is corrupt (its contents do not match the checksums "
+                               "it was written with); delete it and recompute it with `python -m falib reproduce ...`")
         return res
 
 
