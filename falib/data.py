@@ -145,7 +145,8 @@ def _header(name: str, blob: bytes) -> None:
     ndim = 3 if "idx3" in name else 1
     magic = int.from_bytes(blob[:4], "big")
     if magic != 0x0800 + ndim:
-        raise ValueError(f"is corrupt: IDX magic number {magic:#010x}, expected {0x0800 + ndim:#010x}")
+        raise ValueError(f"is corrupt: IDX magic number {magic:#010x}, "
+                         f"expected {0x0800 + ndim:#010x}")
     dims = tuple(int.from_bytes(blob[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim))
     fits = len(blob) == 4 + 4 * ndim + int(np.prod(dims))
     if not fits or dims[1:] != ((28, 28) if ndim == 3 else ()):
@@ -194,7 +195,7 @@ def _download(folder: Path, name: str) -> list[str]:
         except (OSError, ValueError, HTTPException) as err:
             failures.append(f"{url}: {err}")
             continue
-        (folder / f"{name}.gz").write_bytes(blob)
+        _write(folder / f"{name}.gz", blob)
         return []
     return failures
 

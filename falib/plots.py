@@ -30,20 +30,29 @@ def panel_label(ax, letter: str):
     ax.text(-0.14, 1.04, letter, transform=ax.transAxes, fontsize=13, fontweight="bold")
 
 
-def linear_figure(res, rules):
-    """Fig. 2a (NSE over training) and Fig. 2b (angle between δ_FA and δ_BP)."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
-    step = res["step"]
-    for rule in rules:
-        curve(a, step, res[f"{rule}/nse"], rule)
-    a.set(xlabel="training examples", ylabel="normalized squared error", ylim=(0, 1.1))
-    a.legend(frameon=False)
-    curve(b, step, res["feedback_alignment/angle"], "feedback_alignment", "∠(Be, Wᵀe)")
-    b.axhline(90, color="0.6", ls=":", lw=1)
-    b.set(xlabel="training examples", ylabel="angle between δ_FA and δ_BP (deg)", ylim=(0, 100))
-    b.legend(frameon=False)
-    panel_label(a, "a")
-    panel_label(b, "b")
-    stamp(fig, res)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+def circuit_figure():
+    """Fig. 1: the forward path x -> h -> y, and the two ways the error e can come back."""
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))
+    for ax, (title, back, color) in zip(axes, [("backprop", "Wᵀ", COLORS["backprop"]),
+                                               ("feedback alignment", "B (fixed, random)",
+                                                COLORS["feedback_alignment"])]):
+        layers = {"x": (0.1, 5), "h": (0.5, 4), "y": (0.9, 3)}
+        for name, (x0, n) in layers.items():
+            ys = np.linspace(0.25, 0.75, n)
+            ax.scatter([x0] * n, ys, s=260, color="white", edgecolor="0.2", zorder=3)
+            ax.text(x0, 0.12, name, ha="center", fontsize=13)
+        arrow = dict(arrowstyle="-|>", lw=1.6, color="0.25")
+        ax.annotate("", (0.44, 0.55), (0.16, 0.55), arrowprops=arrow)
+        ax.annotate("", (0.84, 0.55), (0.56, 0.55), arrowprops=arrow)
+        ax.text(0.3, 0.6, "W₀", ha="center", fontsize=12)
+        ax.text(0.7, 0.6, "W", ha="center", fontsize=12)
+        ax.text(0.9, 0.88, "e = y* − y", ha="center", fontsize=11)
+        ax.annotate("", (0.56, 0.4), (0.84, 0.4), arrowprops=dict(arrow, color=color, ls="--"))
+        ax.text(0.7, 0.3, back, ha="center", fontsize=11, color=color)
+        ax.text(0.5, 0.9, "δ = " + ("Wᵀe" if title == "backprop" else "Be"), ha="center",
+                fontsize=11, color=color)
+        ax.set_title(title)
+        ax.set(xlim=(0, 1), ylim=(0.05, 0.97))
+        ax.axis("off")
+    fig.tight_layout()
     return fig

@@ -179,7 +179,12 @@ def test_download_falls_back_to_the_next_mirror_and_writes_atomically(folder, ti
     good = gzip.compress(tiny[TRAIN_IMAGES])
     serve(monkeypatch, urls, [URLError("offline"), good[:-20], good])
     renames, replace = [], os.replace
-    monkeypatch.setattr(os, "replace", lambda src, dst: renames.append((src, dst)) or replace(src, dst))
+
+    def spy(src, dst):
+        renames.append((src, dst))
+        replace(src, dst)
+
+    monkeypatch.setattr(os, "replace", spy)
     mnist = data.load_mnist(folder)
     assert len(urls) == 3
     assert [(Path(src).parent, Path(dst)) for src, dst in renames] == [(folder, path)]

@@ -1,7 +1,9 @@
 """The experiments behind the book's figures, each at two scales (profiles)."""
 from __future__ import annotations
 
+import importlib
 import os
+import pkgutil
 import platform
 import time
 from dataclasses import dataclass
@@ -19,7 +21,7 @@ class Experiment:
     """A named computation (one figure) with its configuration at each profile.
 
     ``compute(config, backend, runs)`` returns plain NumPy arrays; ``claims(results)`` turns
-    the paper's statements into checks on them.
+    the paper's statements into checks on them; `order` places it in listings (the paper's order).
     """
 
     name: str
@@ -27,6 +29,7 @@ class Experiment:
     profiles: dict[str, dict]
     compute: Callable[[dict, Backend, Sequence[int]], dict]
     claims: Callable[[Results], Claims]
+    order: int = 0
     backend: Backend = Backend()
 
     def config(self, profile: str) -> dict:
@@ -59,9 +62,10 @@ def default_profile() -> str:
 
 
 def _registry() -> dict[str, Experiment]:
-    from . import linear
-
-    return {e.name: e for e in (linear.EXPERIMENT,)}
+    """Every module in this package that defines ``EXPERIMENT``, by name."""
+    modules = (importlib.import_module(f"{__name__}.{m.name}") for m in pkgutil.iter_modules(__path__))
+    found = [m.EXPERIMENT for m in modules if hasattr(m, "EXPERIMENT")]
+    return {e.name: e for e in sorted(found, key=lambda e: e.order)}
 
 
 def get(name: str) -> Experiment:

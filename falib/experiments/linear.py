@@ -1,6 +1,7 @@
 """Fig. 2: a 30-20-10 linear network learns a random linear map ``y* = T x``."""
 from __future__ import annotations
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from ..backend import shared_rng
@@ -9,6 +10,7 @@ from ..metrics import delta_angles, normalized_squared_error
 from ..networks import Network
 from ..rules import make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
+from ..plots import curve, panel_label, stamp
 from ..training import train
 from . import Experiment
 
@@ -104,5 +106,24 @@ def claims(res) -> Claims:
     ])
 
 
+def figure(res):
+    """Fig. 2a (NSE over training) and Fig. 2b (angle between δ_FA and δ_BP)."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    step = res["step"]
+    for rule in RULES:
+        curve(a, step, res[f"{rule}/nse"], rule)
+    a.set(xlabel="training examples", ylabel="normalized squared error", ylim=(0, 1.1))
+    a.legend(frameon=False)
+    curve(b, step, res["feedback_alignment/angle"], "feedback_alignment", "∠(Be, Wᵀe)")
+    b.axhline(90, color="0.6", ls=":", lw=1)
+    b.set(xlabel="training examples", ylabel="angle between δ_FA and δ_BP (deg)", ylim=(0, 100))
+    b.legend(frameon=False)
+    panel_label(a, "a")
+    panel_label(b, "b")
+    stamp(fig, res)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
 EXPERIMENT = Experiment("linear", "Fig. 2: linear 30-20-10 network", {"quick": QUICK, "paper": PAPER},
-                        compute, claims)
+                        compute, claims, order=2)
