@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Set up and run the project with nothing but Python 3.10+.
+
+    python3 tasks.py book   # build the HTML book into _build/html (paper-profile figures)
+    python3 tasks.py test   # unit tests, then every chapter executed by nbval (quick profile)
+
+Both create the virtual environment `.venv` if needed and install the pinned dependencies
+(constraints.txt) and falib itself, editable, into it.
+"""
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+
+
+def run(*args, **env):
+    print("+", " ".join(map(str, args)), flush=True)
+    subprocess.run(list(map(str, args)), cwd=ROOT, check=True, env={**os.environ, **env})
+
+
+def setup():
+    if not (BIN / "python").exists():
+        venv.create(VENV, with_pip=True)
+    run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+        "-c", "constraints.txt", "-e", ".[book,test]")
+
+
+def book():
+    """The published book: figures from the committed paper-profile results, warnings are errors."""
+    setup()
+    shutil.rmtree(ROOT / "_build", ignore_errors=True)
+    run(BIN / "jupyter-book", "build", ".", "-W", "-n", "--keep-going",
+        FALIB_PROFILE="paper", FALIB_PROGRESS="0")
+    print(f"book: {ROOT / '_build' / 'html' / 'index.html'}")
+
+
+def test():
+    """Unit tests and every notebook at the quick profile, from an empty results cache."""
+    setup()
+    with tempfile.TemporaryDirectory() as cache:
+        run(BIN / "python", "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile",
+            "tests", "--nbval-lax", "chapters",
+            FALIB_PROFILE="quick", FALIB_CACHE=cache, FALIB_PROGRESS="0")
+
+
+if __name__ == "__main__":
+    commands = {"book": book, "test": test}
+    if len(sys.argv) != 2 or sys.argv[1] not in commands:
+        sys.exit(__doc__)
+    try:
+        commands[sys.argv[1]]()
+    except subprocess.CalledProcessError as err:
+        sys.exit(err.returncode)
