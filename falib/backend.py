@@ -62,11 +62,9 @@ class Backend:
 
     def asarray(self, a) -> Any:
         """Move a host array (or scalar) onto this backend, as its float type."""
-        a = np.asarray(a, dtype=self.dtype)
         if self.name == "numpy":
-            return a
-        torch = _torch()
-        return torch.from_numpy(np.ascontiguousarray(a)).to(self.device)
+            return np.asarray(a, dtype=self.dtype)
+        return _torch().from_numpy(np.array(a, dtype=self.dtype)).to(self.device)
 
     def uniform(self, rng: np.random.Generator, scale: float, shape) -> Any:
         """Entries drawn uniformly from [-scale, scale]."""
@@ -92,3 +90,20 @@ def replica_rng(seed: int, replica: int, stream: int) -> np.random.Generator:
 def shared_rng(seed: int, stream: int) -> np.random.Generator:
     """A random stream shared by all runs (the task and the data)."""
     return np.random.default_rng((seed, 2**31, stream))
+
+
+def spike_matmul(s, W):
+    """``s @ W`` for binary row vectors ``s`` (R, 1, n) and weights ``W`` (R, n, m).
+
+    Only the rows of W whose presynaptic unit spiked contribute; on torch this reads just those
+    rows (an embedding-bag sum) instead of all of W, which is what makes spiking layers cheap.
+    """
+    if isinstance(s, np.ndarray):
+        return s @ W
+    import torch
+
+    R, n, m = W.shape
+    r, i = torch.nonzero(s.reshape(R, n) != 0, as_tuple=True)
+    offsets = torch.searchsorted(r, torch.arange(R, device=r.device))
+    out = torch.nn.functional.embedding_bag(r * n + i, W.reshape(R * n, m), offsets, mode="sum")
+    return out.reshape(R, 1, m)
