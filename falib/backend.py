@@ -82,6 +82,20 @@ def to_numpy(a) -> np.ndarray:
     return np.from_dlpack(to_device(a, "cpu"))
 
 
+def add_product(C, A, B, beta: float = 1.0):
+    """``C = beta C + A @ B`` in place, ``A`` and ``B`` broadcast over the leading axis of ``C``.
+
+    PyTorch does it in one fused call (``baddbmm_``) with no temporary of the size of ``C``.
+    """
+    if isinstance(C, np.ndarray):
+        if beta != 1:
+            C *= beta
+        C += A @ B
+        return C
+    runs = C.shape[0]
+    return C.baddbmm_(A.expand(runs, *A.shape[1:]), B.expand(runs, *B.shape[1:]), beta=beta)
+
+
 def replica_rng(seed: int, replica: int, stream: int) -> np.random.Generator:
     """The random stream `stream` of run `replica`: independent of how many runs are batched."""
     return np.random.default_rng((seed, replica, stream))

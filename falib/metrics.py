@@ -24,6 +24,18 @@ def angle(a, b):
     return xp.acos(xp.clip(cos, -1.0, 1.0)) * (180.0 / math.pi)
 
 
+def pinv(B):
+    """Moore-Penrose pseudoinverse of a ``B`` of full column rank: ``B⁺ = (B^T B)^-1 B^T``, so ``B⁺ B = I``."""
+    return array_namespace(B).linalg.solve(B.mT @ B, B.mT)
+
+
+def span_fraction(A, B):
+    """``|B B⁺ A| / |A|`` per run: how much of ``A`` (its columns) lies in ``B``'s column space (Fig. 5b)."""
+    xp = array_namespace(A, B)
+    inside = B @ (pinv(B) @ A)
+    return xp.sqrt(_flat_dot(inside, inside) / _flat_dot(A, A))
+
+
 def normalized_squared_error(target, y):
     """Squared error of ``y`` divided by that of predicting the per-dimension batch mean of ``target``.
 

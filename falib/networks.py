@@ -12,7 +12,7 @@ from typing import Any, Sequence
 
 from array_api_compat import array_namespace
 
-from .backend import Backend, replica_rng
+from .backend import Backend, add_product, replica_rng
 
 WEIGHTS_STREAM = 0
 
@@ -28,7 +28,9 @@ class Activation:
         if self.name == "tanh":
             return xp.tanh(a)
         if self.name == "logistic":
-            return 1.0 / (1.0 + xp.exp(-a))
+            e = xp.exp(-a)
+            e += 1.0
+            return 1.0 / e
         return a
 
     def df(self, a, h):
@@ -62,18 +64,22 @@ class Pass:
 
 @dataclass
 class Network:
-    """Weights ``W[l]``, biases ``b[l]`` (or None), unit types ``f[l]`` and connectivity masks."""
+    """Weights ``W[l]``, biases ``b[l]`` (or None), unit types ``f[l]`` and connectivity masks.
+
+    Layers whose index is in `frozen` keep their weights and biases (Supplementary Fig. 6, Fig. 5c).
+    """
 
     W: list
     b: list | None
     f: list[Activation]
     mask: list | None = field(default=None)
+    frozen: set[int] = field(default_factory=set)
 
     @classmethod
     def init(cls, sizes: Sequence[int], units: str | Sequence[str], scale: float | Sequence[float],
-             *, bias: bool = True, seed: int = 0, runs: Sequence[int] = (0,),
+             *, bias: bool = True, bias_scale: float = 0.0, seed: int = 0, runs: Sequence[int] = (0,),
              backend: Backend = Backend(), density: float = 1.0) -> "Network":
-        """Weights uniform in [-scale, scale], one independent draw per run in `runs`.
+        """Weights uniform in [-scale, scale], biases in [-bias_scale, bias_scale]: one draw per run in `runs`.
 
         `units` is one unit type for every layer or one per layer (the last is the output's);
         with ``density < 1`` each run keeps a random fraction `density` of the connections of
@@ -90,7 +96,8 @@ class Network:
         shapes = [(sizes[l + 1], sizes[l]) for l in range(L)]
         W = [backend.asarray([g.uniform(-s, s, size=shape) for g in rngs])
              for shape, s in zip(shapes, scale)]
-        b = [backend.xp.zeros((len(rngs), n, 1), dtype=W[0].dtype) for n in sizes[1:]] if bias else None
+        b = [backend.asarray([g.uniform(-bias_scale, bias_scale, size=(n, 1)) for g in rngs]) if bias_scale
+             else backend.xp.zeros((len(rngs), n, 1), dtype=W[0].dtype) for n in sizes[1:]] if bias else None
         net = cls(W, b, [activation(u) for u in units])
         if density < 1:
             keep = backend.asarray([g.random(size=shapes[-1]) < density for g in rngs])
@@ -118,27 +125,30 @@ class Network:
         self.check_input(x)
         a, h = [], [x]
         for l, (W, f) in enumerate(zip(self.W, self.f)):
-            a_l = W @ h[-1]
+            a_l = W @ h[-1]   # a fresh array: the additions below may work in place
             if self.b is not None:
-                a_l = a_l + self.b[l]
+                a_l += self.b[l]
             if noise is not None:
-                a_l = a_l + noise[l]
+                a_l += noise[l]
             a.append(a_l)
             h.append(f.f(a_l))
         return Pass(a, h)
 
     def update(self, l: int, delta, h, eta: float, decay: float = 0.0):
-        """``W[l] += eta (delta h^T / batch - decay W[l])`` and the same for ``b[l]``."""
+        """``W[l] += eta (delta h^T / batch - decay W[l])`` and the same for ``b[l]``, in place.
+
+        ``eta / batch`` scales the small ``delta`` before the product, which is added to ``W[l]``
+        without a temporary where the backend allows (:func:`~falib.backend.add_product`);
+        weights outside the mask are zeroed again. Layers in ``frozen`` do not change.
+        """
+        if l in self.frozen:
+            return
         xp = array_namespace(delta)
-        batch = delta.shape[-1]
-        dW = delta @ h.mT / batch
-        if decay:
-            dW = dW - decay * self.W[l]
+        delta = delta * (eta / delta.shape[-1])
+        add_product(self.W[l], delta, h.mT, beta=1 - eta * decay)
         if self.mask is not None and self.mask[l] is not None:
-            dW = dW * self.mask[l]
-        self.W[l] += eta * dW
+            self.W[l] *= self.mask[l]
         if self.b is not None:
-            db = xp.sum(delta, axis=-1, keepdims=True) / batch
             if decay:
-                db = db - decay * self.b[l]
-            self.b[l] += eta * db
+                self.b[l] *= 1 - eta * decay
+            self.b[l] += xp.sum(delta, axis=-1, keepdims=True)

@@ -10,11 +10,11 @@ LABELS = {"shallow": "shallow", "node_perturbation": "node perturbation", "backp
           "feedback_alignment": "feedback alignment", "sparse_feedback_alignment": "sparse FA"}
 
 
-def curve(ax, x, y, key: str, label: str | None = None):
+def curve(ax, x, y, key: str, label: str | None = None, ls: str = "-"):
     """Mean over runs (axis 0) as a line, ±1 SD as a band."""
     mean, sd = np.mean(y, axis=0), np.std(y, axis=0)
     color = COLORS.get(key)
-    ax.plot(x, mean, color=color, label=label or LABELS.get(key, key), lw=1.6)
+    ax.plot(x, mean, color=color, label=label or LABELS.get(key, key), lw=1.6, ls=ls)
     ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
 
 

@@ -79,6 +79,7 @@ class Results:
                   "meta": self.meta, "format": FORMAT, "hash": self.hash,
                   "digests": {k: digest(v) for k, v in self.arrays.items()}}
         fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-", suffix=".npz")
+        os.chmod(tmp, 0o644)
         try:
             with os.fdopen(fd, "wb") as fh:
                 np.savez_compressed(fh, __header__=np.asarray(json.dumps(header, sort_keys=True)),

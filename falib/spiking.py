@@ -156,10 +156,10 @@ def class_targets(labels, n_out, backend):
 
 
 def classify(counts):
-    """The class whose group of output units spiked most: ``counts`` (R, n_out) -> (R,)."""
+    """The class whose group of output units spiked most: ``counts`` (..., n_out) -> (...)."""
     xp = array_namespace(counts)
-    R, n = counts.shape
-    return xp.argmax(xp.sum(xp.reshape(counts, (R, 10, n // 10)), axis=-1), axis=-1)
+    groups = xp.reshape(counts, tuple(counts.shape[:-1]) + (10, counts.shape[-1] // 10))
+    return xp.argmax(xp.sum(groups, axis=-1), axis=-1)
 
 
 def present(net, images, targets=None, steps=5, record=None):

@@ -31,17 +31,25 @@ def schedule(steps: int, every: int) -> list[int]:
     return sorted(set(range(0, steps + 1, every)) | {steps})
 
 
-def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int, eta: float,
+def step_decay(eta: float, drops, factor: float) -> Callable[[int], float]:
+    """A learning rate that starts at `eta` and is multiplied by `factor` at each step in `drops`."""
+    return lambda t: eta * factor ** sum(t >= d for d in drops)
+
+
+def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int,
+          eta: float | Callable[[int], float],
           decay: float = 0.0, record_every: int = 100,
           evaluate: Callable[[Network, Rule], dict] = lambda net, rule: {},
           desc: str | None = None) -> dict[str, np.ndarray]:
     """Train `net` in place with `rule` for `steps` steps of ``batch(t) -> (x, target)``.
 
-    Returns the recorded curves: ``"step"`` (records,) and one ``(R, records)`` array per
-    metric that ``evaluate(net, rule)`` returns (one value per run). Stops with a
-    ``DivergenceError`` naming the step, rule and learning rate if any run's error or metric
-    stops being finite.
+    `eta` is the learning rate, or a function of the step ``t`` (0, 1, ...) that gives it (see
+    :func:`step_decay`). Returns the recorded curves: ``"step"`` (records,) and one
+    ``(R, records)`` array per metric that ``evaluate(net, rule)`` returns (one value per run).
+    Stops with a ``DivergenceError`` naming the step, rule and learning rate if any run's error
+    or metric stops being finite.
     """
+    rate = eta if callable(eta) else lambda t: eta
     record = schedule(steps, record_every)
     recorded = set(record)
     curves: dict[str, list] = {}
@@ -56,7 +64,7 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
         if bad:
             raise DivergenceError(
                 f"{rule.name} diverged: {', '.join(bad)} became NaN or inf between step {last_ok} and "
-                f"step {t} (learning rate eta={eta:g}); lower eta or the initial/feedback weight scales")
+                f"step {t} (learning rate eta={rate(t - 1):g}); lower eta or the initial/feedback weight scales")
         last_ok = t
         for k, v in values.items():
             curves.setdefault(k, []).append(v)
@@ -71,7 +79,7 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
                                  f"{p.y.shape[-2]}, {p.y.shape[-1]}) to match the network's output")
             for l, delta in enumerate(rule.deltas(net, p, target)):
                 if delta is not None:
-                    net.update(l, delta, p.h[l], eta, decay)
+                    net.update(l, delta, p.h[l], rate(t - 1), decay)
             if t in recorded:
                 log(t, target - p.y)
                 bar.update(t - bar.n)

@@ -1,0 +1,240 @@
+"""Fig. 5: how feedback alignment works. W comes to align with B^T (and B⁺), because B shapes W0 first."""
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from array_api_compat import array_namespace
+
+from ..backend import shared_rng, to_numpy
+from ..claims import Claim, Claims
+from ..metrics import angle, normalized_squared_error, pinv, span_fraction
+from ..networks import Network
+from ..plots import COLORS, curve, panel_label, stamp
+from ..rules import make_rule
+from ..tasks import (TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches,
+                     quadratic, quadratic_target)
+from ..training import train
+from . import Experiment
+
+PHASES = ({1}, {0}, {1})   # frozen layers in Fig. 5c's phases: train W0, then W, then W0 again
+
+PAPER = {
+    "sizes": [20, 1000, 20],      # paper: tanh hidden, linear output
+    "input_range": 2.0,           # paper: x uniform in [-2, 2]
+    "target_scale": 0.5,          # paper: entries of Q_k uniform in [-0.5, 0.5]
+    "init_scale": [0.25, 0.01],   # ours ("by hand", not given): W0 in [-0.25, 0.25], W in [-0.01, 0.01]
+    "bias_scale": 1.0,            # ours (not given): biases uniform in [-1, 1] (the target is even in x)
+    "feedback_scale": 0.5,        # ours (not given): B uniform in [-0.5, 0.5]
+    "runs": 20,                   # ours (the paper shows sampled units of one network)
+    "batch": 10,                  # ours (not given)
+    "steps": 5000,                # ours (not given)
+    "record_every": 100,          # ours
+    "phase_steps": 1000,          # ours: steps in each of Fig. 5c's three phases
+    "test_size": 500,             # ours (not given)
+    "eta": 3e-3,                  # ours (not given)
+    "units": 8,                   # ours: hidden units whose angles Fig. 5a follows
+    "linear": {"sizes": [30, 20, 10], "steps": 1000, "record_every": 10, "eta": 0.01,
+               "feedback_scale": 0.5, "test_size": 1000},   # ours: the proven linear case
+    "seed": 2016,
+    "dtype": "float32",           # ours: tanh of 1000 units is ~6x faster than in float64 on a CPU
+}
+QUICK = dict(PAPER, runs=3, steps=2500, record_every=50, phase_steps=500)   # half the training: ~1 min
+
+
+def unit_angles(W, B, units):
+    """Fig. 5a: for each hidden unit j, the angle between column j of W and row j of B, shape (R, units)."""
+    return array_namespace(W, B).stack([angle(W[..., j], B[:, j, :]) for j in units], axis=1)
+
+
+def alignment(net, rule) -> dict:
+    """The angles between W and B^T and between W and B⁺ (Supplementary Notes 13-14)."""
+    W, B = net.W[1], rule.B[0]
+    return {"angle_T": angle(W, B.mT), "angle_pinv": angle(W, pinv(B))}
+
+
+def in_span_of_B(dW, l, B):
+    """Fraction of a change ``dW`` of layer l (of W0's columns, of W's rows) in B's column space (Fig. 5b)."""
+    return to_numpy(span_fraction(dW if l == 0 else dW.mT, B))
+
+
+def fresh(sizes, units, init_scale, feedback_scale, seed, backend, runs, bias_scale=None):
+    """A new network (no biases if `bias_scale` is None) and its feedback-alignment rule, drawn per run."""
+    net = Network.init(sizes, units, init_scale, bias=bias_scale is not None, bias_scale=bias_scale or 0.0,
+                       seed=seed, runs=runs, backend=backend)
+    rule = make_rule("feedback_alignment", scale=feedback_scale)
+    return net, rule.bind(net, seed=seed, runs=runs, backend=backend)
+
+
+def quadratic_task(config, backend):
+    """Training stream and test set of Fig. 5: ``y*_k = x^T Q_k x``, x uniform in [-2, 2]."""
+    n_in, _, n_out = config["sizes"]
+    Q = quadratic_target(shared_rng(config["seed"], TASK_STREAM), n_out, n_in, config["target_scale"])
+    r = config["input_range"]
+    n_train = max(config["steps"], 3 * config["phase_steps"]) * config["batch"]
+    X = shared_rng(config["seed"], TRAIN_STREAM).uniform(-r, r, (n_train, n_in))
+    Xt = shared_rng(config["seed"], TEST_STREAM).uniform(-r, r, (config["test_size"], n_in))
+    return (columns(X, backend), columns(quadratic(Q, X), backend),
+            columns(Xt, backend), columns(quadratic(Q, Xt), backend))
+
+
+def compute(config, backend, runs):
+    X, Y, Xt, Yt = quadratic_task(config, backend)
+    units = range(0, config["sizes"][1], config["sizes"][1] // config["units"])
+    batch = config["batch"]
+
+    def evaluate(net, rule):
+        return {"nse": normalized_squared_error(Yt, net.forward(Xt).y),
+                "unit_angles": unit_angles(net.W[1], rule.B[0], units), **alignment(net, rule)}
+
+    def run(net, rule, frozen, steps, first, desc):
+        """Train for `steps` steps from training example `first`, with the layers in `frozen` held fixed."""
+        net.frozen = frozen
+        data = minibatches(X[..., first:], Y[..., first:], batch)
+        return train(net, rule, data, steps=steps, eta=config["eta"], record_every=config["record_every"],
+                     evaluate=evaluate, desc=f"mechanics: {desc}")
+
+    def new():
+        return fresh(config["sizes"], ["tanh", "linear"], config["init_scale"], config["feedback_scale"],
+                     config["seed"], backend, runs, config["bias_scale"])
+
+    out = {}
+    for kind, frozen in (("fa", set()), ("frozen_W0", {0})):
+        curves = run(*new(), frozen, config["steps"], 0, kind)
+        out["step"] = curves.pop("step") * batch
+        out.update({f"{kind}/{k}": v for k, v in curves.items()})
+    net, rule = new()
+    length = config["phase_steps"] * batch
+    for i, frozen in enumerate(PHASES):
+        before, l = [W + 0 for W in net.W], 1 - min(frozen)   # copies; l: the layer that learns
+        curves = run(net, rule, frozen, config["phase_steps"], i * length, f"phase {i + 1}")
+        out[f"phase{i + 1}/span"] = in_span_of_B(net.W[l] - before[l], l, rule.B[0])
+        out[f"phase{i + 1}/step"] = curves.pop("step") * batch + i * length
+        out.update({f"phase{i + 1}/{k}": v for k, v in curves.items()})
+    out.update(linear_case(config["linear"], config["seed"], backend, runs))
+    return out
+
+
+def linear_case(lin, seed, backend, runs):
+    """The proven case (Supplementary Notes 13-14): a linear network from zero weights; B⁺B = I.
+
+    Returns its NSE curve and, at the end, W's angles with B^T and B⁺ and how much of W0 and W
+    lies in B's column space (all of it: W0 only ever changes by ``B e x^T``, W by ``e x^T W0^T``).
+    """
+    n_in, _, n_out = lin["sizes"]
+    T = linear_target(shared_rng(seed, TASK_STREAM), n_out, n_in)
+    X = shared_rng(seed, TRAIN_STREAM).standard_normal((lin["steps"], n_in))
+    Xt = shared_rng(seed, TEST_STREAM).standard_normal((lin["test_size"], n_in))
+    X, Y, Xt, Yt = (columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T))
+    net, rule = fresh(lin["sizes"], "linear", 0.0, lin["feedback_scale"], seed, backend, runs)
+    curves = train(net, rule, minibatches(X, Y, 1), steps=lin["steps"], eta=lin["eta"],
+                   record_every=lin["record_every"], desc="mechanics: linear case",
+                   evaluate=lambda net, rule: {"nse": normalized_squared_error(Yt, net.forward(Xt).y)})
+    return {"linear/step": curves["step"], "linear/nse": curves["nse"],
+            "linear/span_W0": in_span_of_B(net.W[0], 0, rule.B[0]),
+            "linear/span_W": in_span_of_B(net.W[1], 1, rule.B[0]),
+            **{f"linear/{k}": to_numpy(v) for k, v in alignment(net, rule).items()}}
+
+
+def drops(res):
+    """NSE decrease over each of the three phases of Fig. 5c, per run."""
+    return [res[f"phase{i}/nse"][:, 0] - res[f"phase{i}/nse"][:, -1] for i in (1, 2, 3)]
+
+
+def claims(res) -> Claims:
+    units = res["fa/unit_angles"]
+    start, end = units[..., 0], units[..., -1]
+    fa, frozen = res["fa/angle_T"][:, -1], res["frozen_W0/angle_T"][:, -1]
+    n_out, n_hidden = res.config["sizes"][2], res.config["sizes"][1]
+    chance = np.sqrt(n_out / n_hidden)
+    span1, span2 = res["phase1/span"], res["phase2/span"]
+    gap = res["fa/angle_pinv"][:, -1] - res["fa/angle_T"][:, -1]
+    lin_T, lin_pinv = res["linear/angle_T"], res["linear/angle_pinv"]
+    d1, _, d3 = drops(res)
+    lin_nse = res["linear/nse"][:, -1]
+    spans = np.minimum(res["linear/span_W0"], res["linear/span_W"])
+    return Claims([
+        Claim("Angles between W's column j and B's row j start near 90° (mean within 5°)",
+              "start near 90° (Fig. 5a)",
+              f"{start.mean():.1f}° (units {start.min():.0f}-{start.max():.0f}°)",
+              bool(abs(start.mean() - 90) < 5)),
+        Claim("... and fall well below it (final mean < 60°; 95% of units < 90°)",
+              "they align during learning", f"{end.mean():.1f}°; {np.sum(end < 90)} of {end.size} units",
+              bool(end.mean() < 60 and np.mean(end < 90) >= 0.95)),
+        Claim("W aligns with B^T only if W0 learns (< 60°; frozen W0: 90 ± 5°)",
+              "B reaches W through W0 (Fig. 5b)", f"{fa.mean():.1f}° vs {frozen.mean():.1f}°",
+              bool(fa.mean() < 60 and abs(frozen.mean() - 90) < 5)),
+        Claim(f"Phase 1's ΔW0 and phase 2's ΔW lie in span(B) well above chance (> 2 x {chance:.2f})",
+              "ΔW0 ∝ B e xᵀ; ΔW ∝ e xᵀ W0ᵀ (Fig. 5b)",
+              f"{span1.mean():.2f} (W0), {span2.mean():.2f} (W)",
+              bool(min(span1.min(), span2.min()) > 2 * chance)),
+        Claim("Phase 3 lowers the error more than phase 1 (same steps, every run)",
+              "hidden learning becomes effective (Fig. 5c)",
+              f"NSE drop {d3.mean():.3f} vs {d1.mean():.3f}", bool(np.all(d3 > d1))),
+        Claim("W is as close to B⁺ as to B^T in the 20-1000-20 net (within 1°)",
+              "W may align with B⁺ (Suppl. Notes 13-14)",
+              f"∠(W, B⁺) − ∠(W, Bᵀ) = {gap.mean():+.2f}°",
+              bool(np.all(np.abs(gap) < 1))),
+        Claim("... and closer to B⁺ than to B^T in the linear case (every run)",
+              "at least as close", f"{lin_pinv.mean():.1f}° vs {lin_T.mean():.1f}°",
+              bool(np.all(lin_pinv < lin_T))),
+        Claim("The linear case (zero start, B⁺B = I) converges (NSE < 1e-3), W0 and W in span(B)",
+              "proven to converge (Suppl. Notes)",
+              f"NSE {lin_nse.max():.1e} (worst run), span fraction {spans.min():.6f}",
+              bool(lin_nse.max() < 1e-3 and spans.min() > 0.9999)),
+    ])
+
+
+def figure(res):
+    """Fig. 5a (per-unit angles), 5b (∠(W, B^T) with W0 learning or frozen), 5c (three phases)."""
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(14, 3.9))
+    step, units = res["step"], res["fa/unit_angles"]
+    for j in range(units.shape[1]):
+        a.plot(step, units[0, j], color=COLORS["feedback_alignment"], lw=0.8, alpha=0.6)
+    curve(a, step, units.mean(axis=1), "feedback_alignment", "mean over sampled units")
+    a.set(xlabel="training examples", ylabel="∠(W[:, j], B[j, :]) (deg)", ylim=(0, 140),
+          title="sampled hidden units (thin: run 0)")
+    curve(b, step, res["fa/angle_T"], "feedback_alignment", "W₀ and W learn")
+    curve(b, step, res["frozen_W0/angle_T"], "shallow", "W₀ frozen")
+    b.set(xlabel="training examples", ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 110))
+    for ax in (a, b):
+        ax.axhline(90, color="0.6", ls=":", lw=1)
+        ax.legend(frameon=False, fontsize=8, loc="lower left")
+    angle_axis = c.twinx()
+    for i, what in enumerate(("W₀ learns", "W learns", "W₀ learns")):
+        s = res[f"phase{i + 1}/step"]
+        curve(c, s, res[f"phase{i + 1}/nse"], "feedback_alignment", "NSE" if i == 0 else "_")
+        curve(angle_axis, s, res[f"phase{i + 1}/angle_T"], "shallow", "∠(W, Bᵀ)" if i == 0 else "_", "--")
+        c.axvspan(s[0], s[-1], color="0.5" if i % 2 else "white", alpha=0.12, lw=0)
+        c.text((s[0] + s[-1]) / 2, 1.2, f"phase {i + 1}\n{what}", ha="center", va="top", fontsize=8)
+    c.set(xlabel="training examples", ylabel="normalized squared error (test)", ylim=(0, 1.25))
+    angle_axis.set(ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 125))
+    c.legend(handles=c.lines[:1] + angle_axis.lines[:1], frameon=False, fontsize=8, loc="lower left")
+    for ax, letter in zip((a, b, c), "abc"):
+        panel_label(ax, letter)
+    stamp(fig, res)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+def pinv_figure(res):
+    """Supplementary Notes 13-14: W's angle with B^T and with B⁺; the linear case from zero weights."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    step = res["step"]
+    curve(a, step, res["fa/angle_T"], "feedback_alignment", "∠(W, Bᵀ)")
+    curve(a, step, res["fa/angle_pinv"], "backprop", "∠(W, B⁺)")
+    a.set(xlabel="training examples", ylabel="angle (deg)", ylim=(0, 100),
+          title="20-1000-20, quadratic target")
+    a.legend(frameon=False)
+    curve(b, res["linear/step"], res["linear/nse"], "feedback_alignment", "NSE")
+    b.set(xlabel="training examples", ylabel="normalized squared error (test)", yscale="log", ylim=(1e-8, 2),
+          title="30-20-10 linear, zero initial weights")
+    b.text(0.97, 0.95, f"at the end: ∠(W, Bᵀ) = {res['linear/angle_T'].mean():.0f}°, "
+           f"∠(W, B⁺) = {res['linear/angle_pinv'].mean():.0f}°", transform=b.transAxes,
+           ha="right", va="top")
+    stamp(fig, res)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
+EXPERIMENT = Experiment("mechanics", "Fig. 5: the mechanics of feedback alignment, 20-1000-20",
+                        {"quick": QUICK, "paper": PAPER}, compute, claims, order=5)
