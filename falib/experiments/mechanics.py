@@ -237,4 +237,4 @@ def pinv_figure(res):
 
 
 EXPERIMENT = Experiment("mechanics", "Fig. 5: the mechanics of feedback alignment, 20-1000-20",
-                        {"quick": QUICK, "paper": PAPER}, compute, claims, order=5)
+                        {"quick": QUICK, "paper": PAPER}, compute, claims, order=6)

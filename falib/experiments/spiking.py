@@ -176,4 +176,4 @@ def diagram():
 
 
 EXPERIMENT = Experiment("spiking", "Fig. 4: spiking network on MNIST", {"quick": QUICK, "paper": PAPER},
-                        compute, claims, order=6, backend=Backend("torch"))
+                        compute, claims, order=5, backend=Backend("torch"))
