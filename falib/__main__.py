@@ -6,7 +6,6 @@ import sys
 
 from .backend import BACKENDS, DEVICES, DTYPES, Backend
 from .experiments import PROFILES, get, names, reproduce
-from .results import ResultsError
 from .training import DivergenceError
 
 

@@ -22,3 +22,18 @@ def quiet(monkeypatch, tmp_path):
 
 def as_numpy(a):
     return np.asarray(a.cpu()) if hasattr(a, "cpu") else np.asarray(a)
+
+
+def assert_paper_start(module, run: int, rtol: float, skip=(), **short) -> list[str]:
+    """Re-running the first steps of run `run` of `module`'s paper profile (config overridden by
+    `short`) reproduces the first 5 records of every stored curve (but those starting with `skip`)."""
+    from falib.results import find
+
+    config = module.EXPERIMENT.config("paper")
+    stored = find(module.EXPERIMENT.name, "paper", config)
+    assert stored is not None, f"no current paper results for {module.EXPERIMENT.name}"
+    fresh = module.compute(dict(config, **short), Backend(dtype=config["dtype"]), [run])
+    curves = [k for k, v in fresh.items() if v.ndim > 1 and v.shape[-1] >= 5 and not k.startswith(skip)]
+    for k in curves:
+        np.testing.assert_allclose(fresh[k][0, ..., :5], stored[k][run, ..., :5], rtol=rtol, err_msg=k)
+    return curves

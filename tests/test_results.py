@@ -5,9 +5,11 @@ import numpy as np
 import pytest
 
 import falib
-from falib import Backend, Results, ResultsError
+from falib import Results, ResultsError
 from falib.experiments import get, linear
 from falib.results import config_hash, find
+
+from .conftest import assert_paper_start
 
 
 def small_results():
@@ -84,13 +86,8 @@ def test_committed_paper_results_are_current(name):
 
 
 def test_first_steps_of_a_paper_run_reproduce_the_stored_curve():
-    config = linear.EXPERIMENT.config("paper")
-    stored = find("linear", "paper", config)
-    short = dict(config, steps=4 * config["record_every"])
-    fresh = linear.compute(short, Backend(dtype=config["dtype"]), [3])
-    for k, v in fresh.items():
-        if k != "step":
-            np.testing.assert_allclose(v[0], stored[k][3, :5], rtol=1e-9, err_msg=k)
+    steps = 4 * linear.PAPER["record_every"]
+    assert len(assert_paper_start(linear, 3, 1e-9, steps=steps)) == 5
 
 
 def test_bad_profile_and_experiment_list_valid_names():

@@ -3,7 +3,7 @@ import numpy as np
 import pytest
 import torch
 
-from falib import Backend, Network, make_rule
+from falib import Network, make_rule
 from falib.rules import RULES
 
 from .conftest import as_numpy
