@@ -30,6 +30,15 @@ def panel_label(ax, letter: str):
     ax.text(-0.14, 1.04, letter, transform=ax.transAxes, fontsize=13, fontweight="bold")
 
 
+def finish(fig, res, *panels):
+    """Label the panels (``(ax, letter)`` pairs), stamp the figure with its provenance, lay it out."""
+    for ax, letter in panels:
+        panel_label(ax, letter)
+    stamp(fig, res)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    return fig
+
+
 def circuit_figure():
     """Fig. 1: the forward path x -> h -> y, and the two ways the error e can come back."""
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.6))

@@ -9,7 +9,7 @@ from ..backend import shared_rng
 from ..claims import Claim, Claims
 from ..metrics import normalized_squared_error
 from ..networks import Network
-from ..plots import COLORS, LABELS, curve, panel_label, stamp
+from ..plots import COLORS, LABELS, curve, finish
 from ..rules import make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches, network_target
 from ..training import train
@@ -139,11 +139,7 @@ def figure(res):
     b.set_xticks(range(2 * len(NETS)), [f"{'BP' if r == 'backprop' else 'FA'}\n{names[k]}".replace(", ", "\n")
                                           for r in RULES for k in NETS], fontsize=7)
     b.set(ylabel="final NSE (test)", yscale="log")
-    panel_label(a, "d")
-    panel_label(b, "S6")
-    stamp(fig, res)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return finish(fig, res, (a, "d"), (b, "S6"))
 
 
 EXPERIMENT = Experiment("deep", "Fig. 3c,d: depth, 30-20-10 vs 30-20-10-10", {"quick": QUICK, "paper": PAPER},

@@ -10,7 +10,7 @@ from ..metrics import delta_angles, normalized_squared_error
 from ..networks import Network
 from ..rules import make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
-from ..plots import curve, panel_label, stamp
+from ..plots import curve, finish
 from ..training import train
 from . import Experiment
 
@@ -118,11 +118,7 @@ def figure(res):
     b.axhline(90, color="0.6", ls=":", lw=1)
     b.set(xlabel="training examples", ylabel="angle between δ_FA and δ_BP (deg)", ylim=(0, 100))
     b.legend(frameon=False)
-    panel_label(a, "a")
-    panel_label(b, "b")
-    stamp(fig, res)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return finish(fig, res, (a, "a"), (b, "b"))
 
 
 EXPERIMENT = Experiment("linear", "Fig. 2: linear 30-20-10 network", {"quick": QUICK, "paper": PAPER},

@@ -9,7 +9,7 @@ from ..backend import shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..metrics import angle, normalized_squared_error, pinv, span_fraction
 from ..networks import Network
-from ..plots import COLORS, curve, panel_label, stamp
+from ..plots import COLORS, curve, finish
 from ..rules import make_rule
 from ..tasks import (TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches,
                      quadratic, quadratic_target)
@@ -209,11 +209,7 @@ def figure(res):
     c.set(xlabel="training examples", ylabel="normalized squared error (test)", ylim=(0, 1.25))
     angle_axis.set(ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 125))
     c.legend(handles=c.lines[:1] + angle_axis.lines[:1], frameon=False, fontsize=8, loc="lower left")
-    for ax, letter in zip((a, b, c), "abc"):
-        panel_label(ax, letter)
-    stamp(fig, res)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return finish(fig, res, *zip((a, b, c), "abc"))
 
 
 def pinv_figure(res):
@@ -231,9 +227,7 @@ def pinv_figure(res):
     b.text(0.97, 0.95, f"at the end: ∠(W, Bᵀ) = {res['linear/angle_T'].mean():.0f}°, "
            f"∠(W, B⁺) = {res['linear/angle_pinv'].mean():.0f}°", transform=b.transAxes,
            ha="right", va="top")
-    stamp(fig, res)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return finish(fig, res)
 
 
 EXPERIMENT = Experiment("mechanics", "Fig. 5: the mechanics of feedback alignment, 20-1000-20",

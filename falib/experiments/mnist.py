@@ -9,7 +9,7 @@ from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..metrics import classification_error, delta_angles
 from ..networks import Network
-from ..plots import LABELS, curve, panel_label, stamp
+from ..plots import LABELS, curve, finish
 from ..rules import make_rule
 from ..tasks import TRAIN_STREAM, columns
 from ..training import step_decay, train
@@ -180,11 +180,7 @@ def figure(res):
     b.axhline(90, color="0.6", ls=":", lw=1)
     b.set(xlabel="epochs", ylabel="angle between δ_FA and δ_BP (deg)", ylim=(0, 100))
     b.legend(frameon=False)
-    panel_label(a, "a")
-    panel_label(b, "b")
-    stamp(fig, res)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return finish(fig, res, (a, "a"), (b, "b"))
 
 
 def fields_figure(res, units: int = 16):

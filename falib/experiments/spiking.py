@@ -7,7 +7,7 @@ import numpy as np
 from ..backend import Backend, replica_rng, shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..data import load_mnist
-from ..plots import COLORS, curve, panel_label, stamp
+from ..plots import COLORS, curve, finish, panel_label
 from ..spiking import SpikingNetwork, class_targets, classify, present
 from ..training import DivergenceError, progress_bar
 from . import Experiment
@@ -133,9 +133,7 @@ def figure(res):
             ax.axvline(edge - 0.5, color="0.85", lw=0.8, zorder=0)
         ax.set(xlabel=f"time step (a new image every {steps})", title=f"hidden unit 1, {window} of training")
         panel_label(ax, "b" if row == 0 else "c")
-    stamp(fig, res)
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
-    return fig
+    return finish(fig, res)
 
 
 def raster(res, window="end"):
