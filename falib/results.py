@@ -37,15 +37,16 @@ def digest(a: np.ndarray) -> str:
     return hashlib.sha256(f"{a.dtype.str}{a.shape}".encode() + a.tobytes()).hexdigest()
 
 
-def results_dir(profile: str) -> Path:
-    """Where results of `profile` live: ``results/`` in the repository for ``paper``, else a cache.
-
-    ``FALIB_RESULTS`` overrides the committed folder, ``FALIB_CACHE`` the cache.
-    """
-    if profile == "paper":
-        return Path(os.environ.get("FALIB_RESULTS", REPO_RESULTS))
+def cache_dir() -> Path:
+    """The cache for results that are not committed: ``FALIB_CACHE``, else the user's cache folder."""
     default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "falib" / "results"
     return Path(os.environ.get("FALIB_CACHE", default))
+
+
+def results_dir(profile: str) -> Path:
+    """Where results of `profile` live: ``results/`` in the repository for ``paper`` (or the folder
+    ``FALIB_RESULTS`` names), else the cache."""
+    return Path(os.environ.get("FALIB_RESULTS", REPO_RESULTS)) if profile == "paper" else cache_dir()
 
 
 @dataclass

@@ -35,13 +35,11 @@ def test_runs_have_their_own_masks_and_feedback():
 
 
 def test_stored_paper_run_starts_where_a_fresh_one_does():
-    """Initial weights, masks, B, test set and metrics of run 3 match the committed results."""
+    """Run 3's first epoch (weights, masks, B, data order, updates and metrics) matches the committed results."""
     config = mnist.EXPERIMENT.config("paper")
     stored = find("mnist", "paper", config)
-    if stored is None:
-        pytest.skip("no paper-profile MNIST results stored")
-    start = dict(config, train_size=config["batch"], epochs=1)   # one step: only record 0 is compared
-    fresh = mnist.compute(start, Backend("torch", dtype=config["dtype"]), [3])
+    assert stored is not None, "no current paper-profile MNIST results"
+    fresh = mnist.compute(dict(config, epochs=1), Backend("torch", dtype=config["dtype"]), [3])
     for k, v in fresh.items():
-        if k.endswith(("/error", "/angle")):
-            np.testing.assert_allclose(v[0, 0], stored[k][3, 0], rtol=1e-4, atol=2e-4, err_msg=k)
+        if k.endswith(("/error", "/angle")):   # records 0 and 1: the start and after one epoch
+            np.testing.assert_allclose(v[0], stored[k][3, :2], rtol=1e-3, atol=5e-4, err_msg=k)

@@ -6,7 +6,8 @@ import pytest
 
 import falib
 from falib import Results, ResultsError
-from falib.experiments import get, linear
+from falib.claims import Claims
+from falib.experiments import Experiment, get, linear
 from falib.results import config_hash, find
 
 from .conftest import assert_paper_start
@@ -14,6 +15,40 @@ from .conftest import assert_paper_start
 
 def small_results():
     return Results("linear", "quick", {"a": 1}, {"curve": np.arange(5.0)}, {"runs": [0]})
+
+
+def toy(calls, fail=(), chunk=1, step=lambda runs: np.arange(3.0)):
+    """An experiment whose run r gives the curve 10 r + [0, 1, 2]; it records which runs it computes."""
+    def compute(config, backend, runs):
+        calls.append(list(runs))
+        if set(runs) & set(fail):
+            raise RuntimeError("interrupted")
+        return {"step": step(runs), "curve": 10.0 * np.asarray(runs)[:, None] + np.arange(3.0)}
+    return Experiment("toy", "a toy", {"quick": {"runs": 4, "dtype": "float64"}}, compute,
+                      lambda res: Claims([]), chunk=chunk, shared=("step",))
+
+
+def test_chunks_join_along_the_run_axis():
+    calls = []
+    chunked, whole = toy(calls).run("quick"), toy(calls, chunk=None).run("quick")
+    assert calls == [[0], [1], [2], [3], [0, 1, 2, 3]]
+    assert chunked.meta["runs"] == [0, 1, 2, 3] and chunked.hash == whole.hash
+    for k in whole.arrays:
+        np.testing.assert_array_equal(chunked[k], whole[k])
+
+
+def test_an_interrupted_run_resumes_from_its_checkpoints(tmp_path):
+    calls = []
+    with pytest.raises(RuntimeError, match="interrupted"):
+        toy(calls, fail=[2]).run("quick", checkpoints=tmp_path)
+    resumed = toy(calls).run("quick", checkpoints=tmp_path)
+    assert calls == [[0], [1], [2], [2], [3]]   # runs 0 and 1 were not computed again
+    np.testing.assert_array_equal(resumed["curve"][:, 0], [0, 10, 20, 30])
+
+
+def test_chunks_that_disagree_on_shared_arrays_are_refused():
+    with pytest.raises(ResultsError, match="disagree on 'step'"):
+        toy([], step=lambda runs: np.arange(3.0) + runs[0]).run("quick")
 
 
 def test_roundtrip_without_pickle(tmp_path):
