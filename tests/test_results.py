@@ -46,6 +46,19 @@ def test_an_interrupted_run_resumes_from_its_checkpoints(tmp_path):
     np.testing.assert_array_equal(resumed["curve"][:, 0], [0, 10, 20, 30])
 
 
+def test_reproduce_resumes_an_interrupted_run_then_clears_its_checkpoints(tmp_path, monkeypatch):
+    calls, experiment = [], toy([], fail=[2])
+    monkeypatch.setattr(falib.experiments, "get", lambda name: experiment)
+    with pytest.raises(RuntimeError, match="interrupted"):
+        falib.reproduce("toy", "quick", folder=tmp_path)
+    checkpoints = falib.results.cache_dir() / "checkpoints" / "toy-quick"
+    assert len(list(checkpoints.rglob("*.npz"))) == 2
+    experiment = toy(calls)
+    falib.reproduce("toy", "quick", folder=tmp_path)
+    assert calls == [[2], [3]] and not checkpoints.exists()
+    assert len(list(tmp_path.glob("toy-quick-*.npz"))) == 1
+
+
 def test_chunks_that_disagree_on_shared_arrays_are_refused():
     with pytest.raises(ResultsError, match="disagree on 'step'"):
         toy([], step=lambda runs: np.arange(3.0) + runs[0]).run("quick")
