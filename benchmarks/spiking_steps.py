@@ -9,7 +9,6 @@ naive and fast paths give the same weights after the same steps and seeds.
     python benchmarks/spiking_steps.py [--steps 200] [--repeats 3]
 """
 import argparse
-import statistics
 import time
 
 import numpy as np
@@ -59,7 +58,7 @@ def steps_per_second(make, steps, repeats):
         present(net, X, T)
         net.flush()
         rates.append(steps / (time.perf_counter() - start))
-    return statistics.median(rates)
+    return max(rates)   # the best round: load on a shared machine only slows rounds down
 
 
 def main():

@@ -82,18 +82,42 @@ def to_numpy(a) -> np.ndarray:
     return np.from_dlpack(to_device(a, "cpu"))
 
 
-def add_product(C, A, B, beta: float = 1.0):
-    """``C = beta C + A @ B`` in place, ``A`` and ``B`` broadcast over the leading axis of ``C``.
+def add_product(C, A, B, beta: float = 1.0, alpha: float = 1.0):
+    """``C = beta C + alpha A @ B`` in place, ``A`` and ``B`` broadcast over the leading axis of ``C``.
 
-    PyTorch does it in one fused call (``baddbmm_``) with no temporary of the size of ``C``.
+    PyTorch does it in one fused call (``baddbmm_``) with no temporary of the size of ``C``; NumPy
+    scales the (smaller) ``A``.
     """
     if isinstance(C, np.ndarray):
         if beta != 1:
             C *= beta
-        C += A @ B
+        C += (alpha * A if alpha != 1 else A) @ B
         return C
     runs = C.shape[0]
-    return C.baddbmm_(A.expand(runs, *A.shape[1:]), B.expand(runs, *B.shape[1:]), beta=beta)
+    return C.baddbmm_(A.expand(runs, *A.shape[1:]), B.expand(runs, *B.shape[1:]), beta=beta, alpha=alpha)
+
+
+def logistic(a):
+    """``1 / (1 + exp(-a))``: one fused kernel on PyTorch."""
+    if isinstance(a, np.ndarray):
+        e = np.exp(-a)
+        e += 1.0
+        return 1.0 / e
+    return a.sigmoid()
+
+
+def times_slope(unit: str, signal, h):
+    """``signal * f'(a)`` for a ``tanh`` or ``logistic`` unit, from its output ``h = f(a)``.
+
+    This is how an error signal crosses a layer's nonlinearity; PyTorch fuses it into one kernel
+    (the ones its autograd uses).
+    """
+    if isinstance(h, np.ndarray):
+        return signal * (1.0 - h * h if unit == "tanh" else h * (1.0 - h))
+    import torch
+
+    backward = torch.ops.aten.tanh_backward if unit == "tanh" else torch.ops.aten.sigmoid_backward
+    return backward(signal, h)
 
 
 def replica_rng(seed: int, replica: int, stream: int) -> np.random.Generator:

@@ -12,33 +12,27 @@ from typing import Any, Sequence
 
 from array_api_compat import array_namespace
 
-from .backend import Backend, add_product, replica_rng
+from .backend import Backend, add_product, logistic, replica_rng, times_slope
 
 WEIGHTS_STREAM = 0
 
 
 @dataclass(frozen=True)
 class Activation:
-    """A unit type: its function ``f(a)`` and derivative ``df(a, h)`` (given ``h = f(a)``)."""
+    """A unit type: its function ``f(a)``, and how an error signal crosses it (``backward``)."""
 
     name: str
 
     def f(self, a):
-        xp = array_namespace(a)
         if self.name == "tanh":
-            return xp.tanh(a)
+            return array_namespace(a).tanh(a)
         if self.name == "logistic":
-            e = xp.exp(-a)
-            e += 1.0
-            return 1.0 / e
+            return logistic(a)
         return a
 
-    def df(self, a, h):
-        if self.name == "tanh":
-            return 1.0 - h * h
-        if self.name == "logistic":
-            return h * (1.0 - h)
-        return array_namespace(a).ones_like(a)
+    def backward(self, signal, h):
+        """``signal * f'(a)``, from the layer's output ``h = f(a)``."""
+        return signal if self.name == "linear" else times_slope(self.name, signal, h)
 
 
 UNITS = ("linear", "tanh", "logistic")
@@ -137,18 +131,18 @@ class Network:
     def update(self, l: int, delta, h, eta: float, decay: float = 0.0):
         """``W[l] += eta (delta h^T / batch - decay W[l])`` and the same for ``b[l]``, in place.
 
-        ``eta / batch`` scales the small ``delta`` before the product, which is added to ``W[l]``
-        without a temporary where the backend allows (:func:`~falib.backend.add_product`);
-        weights outside the mask are zeroed again. Layers in ``frozen`` do not change.
+        The product is added to ``W[l]`` without a temporary where the backend allows
+        (:func:`~falib.backend.add_product`); weights outside the mask are zeroed again. Layers
+        in ``frozen`` do not change.
         """
         if l in self.frozen:
             return
         xp = array_namespace(delta)
-        delta = delta * (eta / delta.shape[-1])
-        add_product(self.W[l], delta, h.mT, beta=1 - eta * decay)
+        rate = eta / delta.shape[-1]
+        add_product(self.W[l], delta, h.mT, beta=1 - eta * decay, alpha=rate)
         if self.mask is not None and self.mask[l] is not None:
             self.W[l] *= self.mask[l]
         if self.b is not None:
             if decay:
                 self.b[l] *= 1 - eta * decay
-            self.b[l] += xp.sum(delta, axis=-1, keepdims=True)
+            self.b[l] += rate * xp.sum(delta, axis=-1, keepdims=True)

@@ -41,12 +41,12 @@ class Rule:
     def deltas(self, net: Network, p: Pass, target) -> list:
         """``delta[l]`` for every layer (None where the layer does not learn)."""
         e = target - p.y
-        delta = [e * net.f[-1].df(p.a[-1], p.y)]
+        delta = [net.f[-1].backward(e, p.y)]
         for l in reversed(range(len(net.W) - 1)):
             signal = self.send(net, l, delta[0])
             if signal is None:
                 return [None] * (l + 1) + delta
-            delta.insert(0, signal * net.f[l].df(p.a[l], p.h[l + 1]))
+            delta.insert(0, net.f[l].backward(signal, p.h[l + 1]))
         return delta
 
     def __repr__(self):
