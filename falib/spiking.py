@@ -24,7 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 from array_api_compat import array_namespace
 
-from .backend import Backend, replica_rng, spike_matmul
+from .backend import Backend, logistic, replica_rng, spike_matmul, times_slope
 
 WEIGHTS_STREAM, FEEDBACK_STREAM, SPIKE_STREAM = 0, 1, 3
 
@@ -93,7 +93,7 @@ class SpikingNetwork:
         s = [xp.astype(u[0] < xp.clip(x, 0.0, 0.95), x.dtype)]
         for l in range(len(self.WT)):
             self.v[l] = self.v[l] + f * (self.drive(l, s[-1]) + self.b[l] - self.v[l])
-            self.p[l] = 1.0 / (1.0 + xp.exp(-self.v[l]))
+            self.p[l] = logistic(self.v[l])
             s.append(xp.astype(u[l + 1] < self.p[l], x.dtype))
         if target is not None:
             self.feedback(target)
@@ -108,7 +108,7 @@ class SpikingNetwork:
 
     def modulated(self, l):
         """``g[l] = tanh(d[l]) * sigma'(v[l])``: modulatory signal times the postsynaptic factor."""
-        return self.xp.tanh(self.d[l]) * self.p[l] * (1.0 - self.p[l])
+        return times_slope("logistic", self.xp.tanh(self.d[l]), self.p[l])
 
     def learn(self, s):
         c = 1.0 - self.eta * self.gamma
