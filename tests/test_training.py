@@ -47,6 +47,7 @@ def test_minibatch_step_is_the_mean_of_online_steps(backend):
                                    rtol=1e-10, atol=1e-14)
 
 
+@pytest.mark.filterwarnings("ignore:.*encountered in matmul:RuntimeWarning")
 def test_divergence_names_step_rule_and_rate():
     cfg = dict(SHORT, eta=dict(SHORT["eta"], backprop=0.5))
     with pytest.raises(DivergenceError, match=r"backprop diverged.*step \d+.*eta=0.5.*lower eta"):
