@@ -48,7 +48,7 @@ def main(argv=None) -> int:
         return 2
     print(f"{experiment.title} [{args.profile}]")
     print(claims)
-    return 0 if claims.passed else 1
+    return 0 if claims.ok else 1
 
 
 if __name__ == "__main__":

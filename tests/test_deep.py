@@ -45,11 +45,11 @@ def test_claims_hold_only_for_a_significant_gain():
     rng = np.random.default_rng(0)
     shallow = 0.07 + 0.003 * rng.standard_normal(20)
     good = fake_results(0.01 + 0.003 * rng.standard_normal(20), shallow, np.full(20, 0.4))
-    assert deep.claims(good).passed
+    assert deep.claims(good).ok
     same = fake_results(shallow[::-1].copy(), shallow, np.full(20, 0.4))
-    assert [c.passed for c in deep.claims(same)] == [False, False, False]
+    assert [c.ok for c in deep.claims(same)] == [False, False, False]
     kept = fake_results(0.01 + 0.003 * rng.standard_normal(20), shallow, np.full(20, 0.02))
-    assert [c.passed for c in deep.claims(kept)] == [True, True, False]
+    assert [c.ok for c in deep.claims(kept)] == [True, True, False]
 
 
 def test_first_steps_of_a_paper_run_reproduce_the_stored_curve():

@@ -82,13 +82,13 @@ def claims(res) -> Claims:
     for rule, label in (("backprop", "Backprop"), ("feedback_alignment", "Feedback alignment")):
         deep, shallow = final(res, rule, "deep"), final(res, rule, "shallow")
         p = stats.ttest_ind(deep, shallow).pvalue
-        rows.append(Claim(f"{label} does better with the extra layer (t-test, P < {alpha:g} at n = {n})",
+        rows.append(Claim(f"depth-helps-{rule}", f"{label} does better with the extra layer (t-test, P < {alpha:g} at n = {n})",
                           f"P = {PAPER_P[rule]:.0e} (n = 20)",
                           f"NSE {deep.mean():.4f} vs {shallow.mean():.4f}, P = {p:.1e}",
                           bool(deep.mean() < shallow.mean() and p < alpha)))
     fa = {kind: final(res, "feedback_alignment", kind).mean() for kind in NETS}
     gain, kept = fa["shallow"] - fa["deep"], fa["shallow"] - fa["frozen"]
-    rows.append(Claim("Freezing W0 removes most of feedback alignment's gain from depth (keeps < half)",
+    rows.append(Claim("W0-frozen", "Freezing W0 removes most of feedback alignment's gain from depth (keeps < half)",
                       "gain comes from the deeper layers (Suppl. Fig. 6)",
                       f"gain {gain:.4f} with W0 learning, {kept:.4f} with W0 frozen",
                       bool(0 < gain and kept < gain / 2)))

@@ -81,27 +81,27 @@ def claims(res) -> Claims:
     half = {name: steps_to(step, np.mean(res[f"{name}/nse"], axis=0), 0.5) for name in RULES}
     n = angle.shape[0]
     return Claims([
-        Claim("Backprop drives the error near zero (final NSE < 0.05)",
+        Claim("bp-learns", "Backprop drives the error near zero (final NSE < 0.05)",
               "loss sent rapidly towards zero", f"{mean['backprop']:.3f} (n={n})", mean["backprop"] < 0.05),
-        Claim("Feedback alignment does the same (final NSE < 0.05)",
+        Claim("fa-learns", "Feedback alignment does the same (final NSE < 0.05)",
               "just as quickly as backprop", f"{mean['feedback_alignment']:.3f}",
               mean["feedback_alignment"] < 0.05),
-        Claim("Shallow learning barely reduces the error (final NSE > 0.5)",
+        Claim("shallow-plateau", "Shallow learning barely reduces the error (final NSE > 0.5)",
               "loss hardly decreases", f"{mean['shallow']:.3f}", mean["shallow"] > 0.5),
-        Claim("Node perturbation learns, but its mean NSE takes over 3x as many steps to halve",
+        Claim("np-slow", "Node perturbation learns, but its mean NSE takes over 3x as many steps to halve",
               "learning is slow",
               f"halved at step {half['node_perturbation']} vs {half['backprop']} (BP), "
               f"{half['feedback_alignment']} (FA)",
               None not in (half["node_perturbation"], half["backprop"], half["feedback_alignment"]) and
               half["node_perturbation"] > 3 * max(half["backprop"], half["feedback_alignment"])),
-        Claim("The FA/BP angle starts near 90 degrees (mean within 5, every run within 15)",
+        Claim("angle-start", "The FA/BP angle starts near 90 degrees (mean within 5, every run within 15)",
               "initially ~90 degrees", f"mean {angle[:, 0].mean():.0f}, runs "
               f"{angle[:, 0].min():.0f}-{angle[:, 0].max():.0f} degrees",
               bool(abs(angle[:, 0].mean() - 90) < 5 and np.all(abs(angle[:, 0] - 90) < 15))),
-        Claim("It falls well below 90 degrees (mean of the second half < 60) in every run",
+        Claim("angle-falls", "It falls well below 90 degrees (mean of the second half < 60) in every run",
               "soon shrinks", f"{late.mean():.0f} degrees (worst run {late.mean(axis=1).max():.0f})",
               bool(np.all(late.mean(axis=1) < 60))),
-        Claim("It never reaches zero (minimum over runs and time > 1 degree)",
+        Claim("angle-nonzero", "It never reaches zero (minimum over runs and time > 1 degree)",
               "never reaches zero", f"minimum {angle.min():.1f} degrees", bool(angle.min() > 1)),
     ])
 

@@ -137,24 +137,24 @@ def claims(res) -> Claims:
     deep = np.concatenate([final["backprop"], final["feedback_alignment"], final[SPARSE]])
     angle, epoch = res["feedback_alignment/angle"], res["epoch"]
     later = angle[:, epoch >= 1]
-    levels = [Claim("Mean test errors within 0.5 points of the paper's, or below them",
+    levels = [Claim("paper-levels", "Mean test errors within 0.5 points of the paper's, or below them",
                     "BP 2.4%, FA 2.1%, sparse FA 2.4%", f"BP {bp:.2f}%, FA {fa:.2f}%, sparse FA {sparse:.2f}%",
                     all(mean[k] <= v + 0.5 for k, v in PAPER_ERRORS.items() if k != "shallow"))]
     return Claims((levels if res.profile == "paper" else []) + [
-        Claim(f"After {epoch[-1]:g} epochs, feedback alignment is as good as backprop "
+        Claim("fa-as-good-as-bp", f"After {epoch[-1]:g} epochs, feedback alignment is as good as backprop "
               "(mean test error at most 0.5 points above)",
               "FA 2.1%, BP 2.4%", f"FA {fa:.2f}%, BP {bp:.2f}% (n={angle.shape[0]})", fa - bp < 0.5),
-        Claim("With half of W's and B's entries removed, FA stays within 1 point of full FA",
+        Claim("sparse-fa", "With half of W's and B's entries removed, FA stays within 1 point of full FA",
               "sparse FA 2.4%", f"sparse FA {sparse:.2f}%", abs(sparse - fa) < 1.0),
-        Claim("Shallow learning is clearly worse: every shallow run ends over 1 point above "
+        Claim("shallow-worse", "Shallow learning is clearly worse: every shallow run ends over 1 point above "
               "every BP, FA and sparse FA run",
               f"shallow {PAPER_ERRORS['shallow']}% (preprint figure)", f"{shallow:.2f}% (best run "
               f"{final['shallow'].min():.2f}%, worst other run {deep.max():.2f}%)",
               bool(final["shallow"].min() > deep.max() + 1)),
-        Claim("The angle between δ_FA and δ_BP starts near 90 degrees (every run within 5)",
+        Claim("angle-start", "The angle between δ_FA and δ_BP starts near 90 degrees (every run within 5)",
               "~90 degrees at the start", f"{angle[:, 0].min():.0f}-{angle[:, 0].max():.0f} degrees",
               bool(np.all(abs(angle[:, 0] - 90) < 5))),
-        Claim("From the first epoch on it stays below 90 degrees in every run, "
+        Claim("angle-below-90", "From the first epoch on it stays below 90 degrees in every run, "
               "ending below 80 on average",
               "quickly below 90, stays there", f"after epoch 1: max {later.max():.0f}; "
               f"final mean {angle[:, -1].mean():.0f} degrees",

@@ -95,13 +95,13 @@ def claims(res) -> Claims:
     n_img, n_test = int(res["images"][-1]), res.config["final_test_images"]
     first_end = res["start/spikes"][-1].mean(), res["end/spikes"][-1].mean()
     return Claims([
-        Claim("Feedback alignment trains the spiking network: final test error below half of chance (45%)",
+        Claim("learns", "Feedback alignment trains the spiking network: final test error below half of chance (45%)",
               "1.8% after full training", f"{100 * final.mean():.1f}% after {n_img:,} images "
               f"({n_test:,} test images)", bool(np.all(final < 0.45))),
-        Claim("The test error falls during training (last evaluation < 1/2 of the first)",
+        Claim("error-falls", "The test error falls during training (last evaluation < 1/2 of the first)",
               "learning curve falls", f"{100 * err[:, 0].mean():.1f}% -> {100 * err[:, -1].mean():.1f}%",
               bool(np.all(err[:, -1] < 0.5 * err[:, 0]))),
-        Claim("Hidden units keep spiking stochastically while they learn (0 < rate < 1 at start and end)",
+        Claim("stochastic", "Hidden units keep spiking stochastically while they learn (0 < rate < 1 at start and end)",
               "stochastic binary units", f"rates {first_end[0]:.2f} and {first_end[1]:.2f}",
               all(0 < r < 1 for r in first_end)),
     ])
