@@ -37,3 +37,21 @@ def assert_paper_start(module, run: int, rtol: float, skip=(), **short) -> list[
     for k in curves:
         np.testing.assert_allclose(fresh[k][0, ..., :5], stored[k][run, ..., :5], rtol=rtol, err_msg=k)
     return curves
+
+
+def altered(res, **arrays):
+    """A copy of results `res` with some arrays replaced: a counterfactual for a claim."""
+    from falib.results import Results
+
+    return Results(res.name, res.profile, res.config, {**res.arrays, **arrays}, dict(res.meta))
+
+
+def assert_claims_can_fail(claims, res, counterfactuals: dict):
+    """Every claim of ``claims(res)`` is as expected on `res`, has a counterfactual, and is not as
+    expected on it: ``counterfactuals[key](res)`` returns altered results on which claim `key`
+    fails (or, for a declared gap, starts to hold)."""
+    base = claims(res)
+    assert base.ok, str(base)
+    assert {c.key for c in base} == set(counterfactuals), "every claim needs exactly one counterfactual"
+    for key, change in counterfactuals.items():
+        assert not claims(change(res))[key].ok, f"claim {key!r} cannot fail on its counterfactual"
