@@ -29,7 +29,7 @@ def test_failing_claim_exits_one(tmp_path, monkeypatch, capsys):
     res.arrays["backprop/nse"] = np.ones_like(res.arrays["backprop/nse"])
     res.save(tmp_path)
     assert main(["claims", "linear", "--out", str(tmp_path)]) == 1
-    assert "NO" in capsys.readouterr().out
+    assert "FAILS" in capsys.readouterr().out
 
 
 def test_errors_exit_two(capsys):
