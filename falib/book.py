@@ -5,8 +5,11 @@ Every number the prose states about our results is computed here from the result
 """
 from __future__ import annotations
 
+from collections import Counter
+
 from IPython.display import Markdown
 
+from .claims import Claims
 from .results import Results
 
 
@@ -34,3 +37,33 @@ def notice(res: Results) -> Markdown:
                 "not the paper-scale ones: set `FALIB_PROFILE=paper` before starting Jupyter to load "
                 "the committed paper-profile results in seconds.")
     return Markdown(f"> {text}")
+
+
+FIGURE_STATUS = {frozenset({"reproduced"}): "reproduced", frozenset({"not reproduced"}): "not reproduced"}
+
+
+class Scorecard:
+    """Every claim of every experiment at one profile, in the paper's order, with a summary."""
+
+    def __init__(self, profile: str = "paper"):
+        from .experiments import get, names, reproduce
+
+        self.profile = profile
+        self.claims = Claims(c for name in names() for c in get(name).claims(reproduce(name, profile)))
+
+    def figures(self) -> dict[str, str]:
+        """Each figure's status: reproduced, partly, not reproduced (sanity checks do not count)."""
+        seen: dict[str, set] = {}
+        for c in self.claims:
+            if c.kind == "result":
+                seen.setdefault(c.figure, set()).add(c.status if c.ok else "FAILS")
+        return {f: FIGURE_STATUS.get(frozenset(s), "FAILS" if "FAILS" in s else "partly")
+                for f, s in seen.items()}
+
+    def summary(self) -> Markdown:
+        """The counts at the top of the page, from the same rows as the table."""
+        counts, figures = self.claims.counts(), Counter(self.figures().values())
+        claims = ", ".join(f"{n} {s}" for s, n in counts.most_common())
+        panels = ", ".join(f"{n} {s}" for s, n in figures.most_common())
+        return Markdown(f"**{len(self.claims)} claims** at the `{self.profile}` profile: {claims}.  \n"
+                        f"**{len(self.figures())} figures and panels**: {panels}.")

@@ -1,0 +1,49 @@
+"""No chapter states a hand-typed number about our results.
+
+Every number in a chapter's prose must be glued from the results (``{glue:text}`name```), sit
+inside math, or be declared in the notebook's ``metadata["falib"]["typed_numbers"]`` as a number
+that is not about our results (the paper's values, network sizes, settings).
+"""
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+CHAPTERS = sorted((Path(__file__).resolve().parent.parent / "chapters").glob("*.ipynb"))
+
+IGNORED = [
+    r"```(?!\{)[\s\S]*?```",              # code blocks (directive fences like ```{admonition} stay)
+    r"\$\$[\s\S]*?\$\$", r"\$[^$\n]+\$",    # math
+    r"\{[\w:-]+\}`[^`]*`",                # roles: glue, numref, cite, eq, doc ...
+    r"`[^`]*`",                           # inline code
+    r"\]\([^)]*\)", r"<[^>]*>",           # link targets, HTML tags
+    r"^\(.*\)=\s*$", r"^:\w+:.*$",        # labels, directive options
+    r"\b(?:Figs?|Supplementary|Suppl|ref|refs|eq|Eqs?|Table|Exercise|Section)\.? ?(?:Figs?\.? ?)?\d+",
+    r"\b(?:19|20)\d\d\b",                 # years (citations)
+]
+NUMBER = re.compile(r"(?<![\w.])(?:\d+(?:-\d+){2,}|[-−]?\d+(?:[.,]\d+)*(?:e[-−]?\d+)?)(?![\w])")
+
+
+def numbers(text: str) -> list[str]:
+    """The numbers a reader would see in markdown `text`, outside math, code, roles and references."""
+    for pattern in IGNORED:
+        text = re.sub(pattern, " ", text, flags=re.MULTILINE)
+    return [m.group().lstrip("-−") for m in NUMBER.finditer(text)]
+
+
+def test_numbers_are_recognised():
+    assert numbers("FA ends at 1.78% after 20,000 images (Fig. 3a, 2016), not $2.1$") == ["1.78", "20,000"]
+    assert numbers("{glue:text}`fa_error` and `runs=20` and W0, h₁, 3a") == []
+    assert numbers("a 784-1000-10 network") == ["784-1000-10"]
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_hand_typed_result_numbers(path):
+    nb = json.loads(path.read_text())
+    allowed = set(nb["metadata"].get("falib", {}).get("typed_numbers", []))
+    typed = [(i, n) for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "markdown"
+             for n in numbers("".join(cell["source"])) if n not in allowed]
+    assert not typed, (f"{path.name}: numbers typed in the prose (cell, number): {typed}. Glue numbers "
+                       "about our results; list the paper's numbers and settings in "
+                       "metadata['falib']['typed_numbers']")
