@@ -47,3 +47,10 @@ def test_no_hand_typed_result_numbers(path):
     assert not typed, (f"{path.name}: numbers typed in the prose (cell, number): {typed}. Glue numbers "
                        "about our results; list the paper's numbers and settings in "
                        "metadata['falib']['typed_numbers']")
+
+
+@pytest.mark.parametrize("path", [p for p in CHAPTERS if p.stem != "scorecard"], ids=lambda p: p.stem)
+def test_chapter_shows_its_profile_notice(path):
+    cells = json.loads(path.read_text())["cells"]
+    assert any(c["cell_type"] == "code" and "notice(" in "".join(c["source"]) for c in cells), \
+        f"{path.name} must display falib.book.notice(res) after loading its results"
