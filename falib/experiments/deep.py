@@ -9,7 +9,7 @@ from ..backend import shared_rng
 from ..claims import Claim, Claims
 from ..metrics import normalized_squared_error
 from ..networks import Network
-from ..plots import COLORS, LABELS, curve, finish
+from ..plots import COLORS, FONT, LABELS, WIDTH, curve, finish
 from ..rules import make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches, network_target
 from ..training import train
@@ -97,22 +97,22 @@ def claims(res) -> Claims:
 
 def circuit_figure():
     """Fig. 3c: a four-layer network trained by feedback alignment; the error descends through B2, then B1."""
-    fig, ax = plt.subplots(figsize=(8, 3.6))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.2))
     layers = {"x": (0.08, 5), "h₁": (0.36, 4), "h₂": (0.64, 3), "y": (0.92, 3)}
     for name, (x0, n) in layers.items():
-        ax.scatter([x0] * n, np.linspace(0.3, 0.7, n), s=240, color="white", edgecolor="0.2", zorder=3)
-        ax.text(x0, 0.18, name, ha="center", fontsize=13)
+        ax.scatter([x0] * n, np.linspace(0.3, 0.7, n), s=160, color="white", edgecolor="0.2", zorder=3)
+        ax.text(x0, 0.18, name, ha="center", fontsize=FONT + 2)
     forward = dict(arrowstyle="-|>", lw=1.6, color="0.25")
     back = dict(forward, color=COLORS["feedback_alignment"], ls="--")
     for (a, b), W in zip([(0.08, 0.36), (0.36, 0.64), (0.64, 0.92)], ["W₀", "W₁", "W₂"]):
         ax.annotate("", (b - 0.06, 0.78), (a + 0.06, 0.78), arrowprops=forward)
-        ax.text((a + b) / 2, 0.82, W, ha="center", fontsize=12)
+        ax.text((a + b) / 2, 0.82, W, ha="center")
     for (a, b), B in zip([(0.92, 0.64), (0.64, 0.36)], ["B₂", "B₁"]):
         ax.annotate("", (b + 0.06, 0.22), (a - 0.06, 0.22), arrowprops=back)
-        ax.text((a + b) / 2, 0.12, B, ha="center", fontsize=12, color=COLORS["feedback_alignment"])
-    ax.text(0.92, 0.9, "e = y* − y", ha="center", fontsize=11)
-    ax.text(0.64, 0.9, "δ₂ = B₂e", ha="center", fontsize=11, color=COLORS["feedback_alignment"])
-    ax.text(0.36, 0.9, "δ₁ = (B₁δ₂) ∘ h₁′", ha="center", fontsize=11,
+        ax.text((a + b) / 2, 0.12, B, ha="center", color=COLORS["feedback_alignment"])
+    ax.text(0.92, 0.9, "e = y* − y", ha="center")
+    ax.text(0.64, 0.9, "δ₂ = (B₂e) ∘ h₂′", ha="center", color=COLORS["feedback_alignment"])
+    ax.text(0.36, 0.9, "δ₁ = (B₁δ₂) ∘ h₁′", ha="center",
             color=COLORS["feedback_alignment"])
     ax.set(xlim=(0, 1), ylim=(0.05, 1.0))
     ax.axis("off")
@@ -122,7 +122,7 @@ def circuit_figure():
 
 def figure(res):
     """Fig. 3d (NSE over training, 3 vs 4 layers) and Suppl. Fig. 6 (final NSE, with W0 frozen too)."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4), gridspec_kw={"width_ratios": [3, 2]})
+    fig, (a, b) = plt.subplots(2, 1, figsize=(WIDTH, 7.6), gridspec_kw={"height_ratios": [3, 2]})
     step = res["step"]
     styles = {"shallow": ":", "deep": "-", "frozen": "--"}
     names = {"shallow": "30-20-10", "deep": "30-20-10-10", "frozen": "30-20-10-10, W₀ frozen"}
@@ -130,14 +130,14 @@ def figure(res):
         for kind in ("shallow", "deep"):
             curve(a, step, res[f"{rule}/{kind}/nse"], rule, f"{LABELS[rule]}, {names[kind]}", styles[kind])
     a.set(xlabel="training examples", ylabel="normalized squared error (test)", ylim=(0, 0.2))
-    a.legend(frameon=False, fontsize=8)
+    a.legend(frameon=False)
     for i, (rule, kind) in enumerate((r, k) for r in RULES for k in NETS):
         v = final(res, rule, kind)
         jitter = np.linspace(-0.15, 0.15, v.size)
         b.scatter(i + jitter, v, s=9, color=COLORS[rule], alpha=0.6)
         b.plot([i - 0.3, i + 0.3], [v.mean()] * 2, color=COLORS[rule], lw=2)
     b.set_xticks(range(2 * len(NETS)), [f"{'BP' if r == 'backprop' else 'FA'}\n{names[k]}".replace(", ", "\n")
-                                          for r in RULES for k in NETS], fontsize=7)
+                                          for r in RULES for k in NETS])
     b.set(ylabel="final NSE (test)", yscale="log")
     return finish(fig, res, (a, "d"), (b, "S6"))
 

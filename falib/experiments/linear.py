@@ -10,7 +10,7 @@ from ..metrics import delta_angles, normalized_squared_error
 from ..networks import Network
 from ..rules import make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
-from ..plots import curve, finish
+from ..plots import WIDTH, curve, finish
 from ..training import train
 from . import Experiment
 
@@ -108,7 +108,7 @@ def claims(res) -> Claims:
 
 def figure(res):
     """Fig. 2a (NSE over training) and Fig. 2b (angle between δ_FA and δ_BP)."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.2))
     step = res["step"]
     for rule in RULES:
         curve(a, step, res[f"{rule}/nse"], rule)

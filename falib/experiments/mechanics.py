@@ -9,7 +9,7 @@ from ..backend import shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..metrics import angle, normalized_squared_error, pinv, span_fraction
 from ..networks import Network
-from ..plots import COLORS, curve, finish
+from ..plots import COLORS, WIDTH, curve, finish
 from ..rules import make_rule
 from ..tasks import (TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches,
                      quadratic, quadratic_target)
@@ -186,7 +186,8 @@ def claims(res) -> Claims:
 
 def figure(res):
     """Fig. 5a (per-unit angles), 5b (∠(W, B^T) with W0 learning or frozen), 5c (three phases)."""
-    fig, (a, b, c) = plt.subplots(1, 3, figsize=(14, 3.9))
+    fig, axes = plt.subplot_mosaic("ab;cc", figsize=(WIDTH, 6.6))
+    a, b, c = axes["a"], axes["b"], axes["c"]
     step, units = res["step"], res["fa/unit_angles"]
     for j in range(units.shape[1]):
         a.plot(step, units[0, j], color=COLORS["feedback_alignment"], lw=0.8, alpha=0.6)
@@ -198,23 +199,23 @@ def figure(res):
     b.set(xlabel="training examples", ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 110))
     for ax in (a, b):
         ax.axhline(90, color="0.6", ls=":", lw=1)
-        ax.legend(frameon=False, fontsize=8, loc="lower left")
+        ax.legend(frameon=False, loc="lower left")
     angle_axis = c.twinx()
     for i, what in enumerate(("W₀ learns", "W learns", "W₀ learns")):
         s = res[f"phase{i + 1}/step"]
         curve(c, s, res[f"phase{i + 1}/nse"], "feedback_alignment", "NSE" if i == 0 else "_")
         curve(angle_axis, s, res[f"phase{i + 1}/angle_T"], "shallow", "∠(W, Bᵀ)" if i == 0 else "_", "--")
         c.axvspan(s[0], s[-1], color="0.5" if i % 2 else "white", alpha=0.12, lw=0)
-        c.text((s[0] + s[-1]) / 2, 1.2, f"phase {i + 1}\n{what}", ha="center", va="top", fontsize=8)
+        c.text((s[0] + s[-1]) / 2, 1.2, f"phase {i + 1}\n{what}", ha="center", va="top")
     c.set(xlabel="training examples", ylabel="normalized squared error (test)", ylim=(0, 1.25))
     angle_axis.set(ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 125))
-    c.legend(handles=c.lines[:1] + angle_axis.lines[:1], frameon=False, fontsize=8, loc="lower left")
+    c.legend(handles=c.lines[:1] + angle_axis.lines[:1], frameon=False, loc="lower left")
     return finish(fig, res, *zip((a, b, c), "abc"))
 
 
 def pinv_figure(res):
     """Supplementary Notes 13-14: W's angle with B^T and with B⁺; the linear case from zero weights."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.4))
     step = res["step"]
     curve(a, step, res["fa/angle_T"], "feedback_alignment", "∠(W, Bᵀ)")
     curve(a, step, res["fa/angle_pinv"], "backprop", "∠(W, B⁺)")
@@ -224,7 +225,7 @@ def pinv_figure(res):
     curve(b, res["linear/step"], res["linear/nse"], "feedback_alignment", "NSE")
     b.set(xlabel="training examples", ylabel="normalized squared error (test)", yscale="log", ylim=(1e-8, 2),
           title="30-20-10 linear, zero initial weights")
-    b.text(0.97, 0.95, f"at the end: ∠(W, Bᵀ) = {res['linear/angle_T'].mean():.0f}°, "
+    b.text(0.97, 0.95, f"at the end: ∠(W, Bᵀ) = {res['linear/angle_T'].mean():.0f}°,\n"
            f"∠(W, B⁺) = {res['linear/angle_pinv'].mean():.0f}°", transform=b.transAxes,
            ha="right", va="top")
     return finish(fig, res)

@@ -9,7 +9,7 @@ from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..metrics import classification_error, delta_angles
 from ..networks import Network
-from ..plots import COLORS, LABELS, curve, finish
+from ..plots import COLORS, LABELS, WIDTH, curve, finish
 from ..rules import make_rule
 from ..tasks import TRAIN_STREAM, columns
 from ..training import step_decay, train
@@ -164,7 +164,7 @@ def claims(res) -> Claims:
 
 def figure(res):
     """Fig. 3a (test error over training) and Fig. 3b (angle between δ_FA and δ_BP)."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+    fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.2))
     epoch = res["epoch"]
     for name in VARIANTS:
         curve(a, epoch, 100 * res[f"{name}/error"], name)
@@ -191,7 +191,7 @@ def fields_figure(res, units: int = 16):
                          runs=[run], backend=Backend(dtype=config["dtype"])).W[0][0, :units]
     names = [name for name in VARIANTS if name != "shallow"]
     side = int(np.ceil(np.sqrt(units)))
-    fig, axes = plt.subplots(1, len(names), figsize=(3.3 * len(names), 3.6))
+    fig, axes = plt.subplots(1, len(names), figsize=(WIDTH, WIDTH / len(names) + 0.9))
     for ax, name in zip(axes, names):
         w = (res[f"{name}/fields"][0, :units] - start).reshape(-1, 28, 28)
         w = w / np.abs(w).max(axis=(1, 2), keepdims=True)
@@ -202,10 +202,9 @@ def fields_figure(res, units: int = 16):
         ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1)
         ax.set_title(LABELS[name])
         ax.axis("off")
-    fig.text(0.99, 0.01, f"run {run}, hidden units 0-{units - 1}: learned change of the incoming "
-             "weights, each scaled to its largest |change|",
-             ha="right", va="bottom", fontsize=7, color="0.4")
-    fig.tight_layout(rect=(0, 0.03, 1, 1))
+    fig.text(0.99, 0.01, f"run {run}, hidden units 0-{units - 1}: learned change of the incoming weights,\n"
+             "each scaled to its largest |change|", ha="right", va="bottom", color="0.35")
+    fig.tight_layout(rect=(0, 0.12, 1, 1))
     return fig
 
 

@@ -7,7 +7,7 @@ import numpy as np
 from ..backend import Backend, replica_rng, shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..data import load_mnist
-from ..plots import COLORS, curve, finish, panel_label
+from ..plots import COLORS, WIDTH, curve, finish, panel_label
 from ..spiking import SpikingNetwork, class_targets, classify, present
 from ..training import DivergenceError, progress_bar
 from . import Experiment
@@ -109,9 +109,9 @@ def claims(res) -> Claims:
 
 def figure(res):
     """Fig. 4: test error over training, and one unit's potential, spikes and modulatory signal."""
-    fig = plt.figure(figsize=(11, 6.5))
-    grid = fig.add_gridspec(2, 2, height_ratios=[1, 1])
-    a = fig.add_subplot(grid[:, 0])
+    fig = plt.figure(figsize=(WIDTH, 9))
+    grid = fig.add_gridspec(3, 1)
+    a = fig.add_subplot(grid[0])
     curve(a, res["images"], 100 * res["test_error"], "feedback_alignment")
     a.set(xlabel="training images", ylabel="test error (%)", yscale="log",
           title=f"final: {100 * res['final_test_error'].mean():.1f}% (paper: 1.8%)")
@@ -120,7 +120,7 @@ def figure(res):
     panel_label(a, "a")
     steps = res.config["steps_per_image"]
     for row, window in enumerate(("start", "end")):
-        ax = fig.add_subplot(grid[row, 1])
+        ax = fig.add_subplot(grid[row + 1])
         t = np.arange(len(res[f"{window}/v"]))
         ax.plot(t, res[f"{window}/v"][:, 0], color="0.2", lw=1.2)
         spikes = np.flatnonzero(res[f"{window}/spikes"][:, 0])
@@ -138,7 +138,7 @@ def figure(res):
 
 def raster(res, window="end"):
     """Spikes of the recorded hidden units over the recorded steps."""
-    fig, ax = plt.subplots(figsize=(10, 3))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3))
     t, unit = np.nonzero(res[f"{window}/spikes"])
     ax.plot(t, unit, "|", color="0.2", ms=4)
     for edge in range(0, res[f"{window}/spikes"].shape[0] + 1, res.config["steps_per_image"]):
@@ -150,24 +150,24 @@ def raster(res, window="end"):
 
 def diagram():
     """The circuit: spiking forward layers above, leaky feedback layers below, all running at once."""
-    fig, ax = plt.subplots(figsize=(10, 3.4))
+    fig, ax = plt.subplots(figsize=(WIDTH, 3.2))
     names = ["input\n784", "h₁\n1500", "h₂\n1500", "h₃\n1500", "output\n1000"]
     box = dict(boxstyle="round,pad=0.4", fc="white", ec="0.2")
     red = COLORS["feedback_alignment"]
     for i, name in enumerate(names):
-        ax.text(i, 1, name, ha="center", va="center", bbox=box, fontsize=10)
+        ax.text(i, 1, name, ha="center", va="center", bbox=box)
         if i:
             ax.annotate("", (i - 0.3, 1), (i - 0.7, 1), arrowprops=dict(arrowstyle="-|>", color="0.2"))
-            ax.text(i - 0.5, 1.12, f"W{i}", ha="center", fontsize=10)
+            ax.text(i - 0.5, 1.12, f"W{i}", ha="center")
             ax.text(i, 0, "error e" if i == 4 else f"d{i}", ha="center", va="center",
-                    bbox=dict(box, ec=red), fontsize=10, color=red)
+                    bbox=dict(box, ec=red), color=red)
             ax.annotate("", (i, 0.85), (i, 0.15), arrowprops=dict(arrowstyle="-|>", color=red, ls=":"))
         if 1 <= i <= 3:
             ax.annotate("", (i + 0.3, 0), (i + 0.7, 0), arrowprops=dict(arrowstyle="-|>", color=red))
-            ax.text(i + 0.5, -0.14, f"B{i}", ha="center", fontsize=10, color=red)
-    ax.text(4.4, 0, "← y* (target)", color=red, fontsize=9, va="center")
+            ax.text(i + 0.5, -0.14, f"B{i}", ha="center", color=red)
+    ax.text(4.4, 0, "← y*", color=red, va="center")
     ax.text(2, -0.45, "dotted: modulatory signal tanh(d) that gates each layer's plasticity",
-            ha="center", fontsize=9, color="0.3")
+            ha="center", color="0.3")
     ax.set(xlim=(-0.5, 5), ylim=(-0.6, 1.4))
     ax.axis("off")
     return fig
