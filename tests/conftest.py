@@ -27,11 +27,10 @@ def as_numpy(a):
 def assert_paper_start(module, run: int, rtol: float, skip=(), **short) -> list[str]:
     """Re-running the first steps of run `run` of `module`'s paper profile (config overridden by
     `short`) reproduces the first 5 records of every stored curve (but those starting with `skip`)."""
-    from falib.results import find
+    from falib import reproduce
 
     config = module.EXPERIMENT.config("paper")
-    stored = find(module.EXPERIMENT.name, "paper", config)
-    assert stored is not None, f"no current paper results for {module.EXPERIMENT.name}"
+    stored = reproduce(module.EXPERIMENT.name, "paper")   # raises if there are no current ones
     fresh = module.compute(dict(config, **short), Backend(dtype=config["dtype"]), [run])
     curves = [k for k, v in fresh.items() if v.ndim > 1 and v.shape[-1] >= 5 and not k.startswith(skip)]
     for k in curves:

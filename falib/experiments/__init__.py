@@ -5,17 +5,19 @@ import importlib
 import os
 import pkgutil
 import shutil
-import platform
 import time
+from concurrent.futures import FIRST_EXCEPTION, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from .. import provenance
 from ..backend import Backend
 from ..claims import Claims
-from ..results import Results, ResultsError, cache_dir, find, results_dir
+from ..results import Results, ResultsError, cache_dir, file_name, find, results_dir
 
 PROFILES = ("quick", "paper")
 
@@ -28,7 +30,10 @@ class Experiment:
     axis, except those named in `shared` (the same for every run, e.g. the record schedule);
     ``claims(results)`` turns the paper's statements into checks on them; `order` places it in
     listings (the paper's order). With `chunk`, a CPU computes that many runs at a time, each
-    chunk checkpointed, so that a long computation resumes where it stopped.
+    chunk checkpointed, so that a long computation resumes where it stopped; chunks are
+    independent, so an executor may compute them in parallel. `inputs(config)`, if given, reads
+    the data the computation needs, so that a missing or unreadable file stops a run before it
+    starts.
     """
 
     name: str
@@ -40,43 +45,84 @@ class Experiment:
     backend: Backend = Backend()
     chunk: int | None = None
     shared: tuple[str, ...] = ()
+    inputs: Callable[[dict], object] | None = None
 
     def config(self, profile: str) -> dict:
         return dict(self.profiles[check_profile(profile)])
 
+    def default_backend(self, config: dict) -> Backend:
+        """The backend results are computed and looked up with unless another is asked for."""
+        return Backend(self.backend.name, self.backend.device, config["dtype"])
+
+    def code(self) -> str:
+        """The fingerprint of the code that computes this experiment."""
+        module = self.compute.__module__
+        return provenance.fingerprint(module, getattr(importlib.import_module(module), "__file__", None))
+
     def run(self, profile: str, backend: Backend | None = None, config: dict | None = None,
-            runs: Sequence[int] | None = None, checkpoints: Path | None = None) -> Results:
+            runs: Sequence[int] | None = None, checkpoints: Path | None = None,
+            executor=None) -> Results:
         """Compute afresh, chunk by chunk; `runs` picks a subset of the replicas.
 
-        With a `checkpoints` folder, every finished chunk is saved there and a chunk found there
-        (same experiment, profile and configuration) is loaded instead of computed.
+        The configuration recorded is the one computed: its ``dtype`` is the backend's. With a
+        `checkpoints` folder, every finished chunk is saved there and a chunk found there (same
+        experiment, profile, configuration and origin; for the quick profile also the same
+        code) is loaded instead of computed. With an `executor` (``concurrent.futures``-like:
+        a process pool, or a Dask client's ``get_executor()``) the chunks left to compute run
+        on it; checkpoints are saved here, as each chunk arrives.
         """
-        config = config or self.config(profile)
-        backend = backend or Backend(self.backend.name, self.backend.device, config["dtype"])
+        config = dict(config or self.config(profile))
+        backend = backend or self.default_backend(config)
+        config["dtype"] = backend.dtype
         runs = list(range(config["runs"])) if runs is None else list(runs)
         size = self.chunk if self.chunk and backend.device == "cpu" else len(runs)
-        parts = [self._chunk(profile, backend, config, runs[i:i + size], checkpoints)
-                 for i in range(0, len(runs), size)]
-        meta = dict(parts[0].meta, runs=runs, seconds=round(sum(p.meta["seconds"] for p in parts), 2))
+        chunks = [runs[i:i + size] for i in range(0, len(runs), size)]
+        code = self.code()
+        parts = {i: self._checkpoint(profile, backend, config, c, checkpoints, code)
+                 for i, c in enumerate(chunks)}
+        todo = [i for i, part in parts.items() if part is None]
+        if executor is None:
+            for i in todo:
+                parts[i] = self._finish(profile, config, checkpoints,
+                                        compute_chunk(self.compute, config, backend, chunks[i], code))
+        else:
+            futures = {executor.submit(compute_chunk, self.compute, config, backend, chunks[i], code): i
+                       for i in todo}
+            self._collect(futures, parts, profile, config, checkpoints)
+        parts = [parts[i] for i in range(len(chunks))]
+        meta = {k: _same(parts, k) for k in parts[0].meta if k not in ("runs", "seconds")}
+        meta |= {"runs": runs, "seconds": round(sum(p.meta["seconds"] for p in parts), 2),
+                 "git": provenance.git_commit()}
         return Results(self.name, profile, config, self._merge(parts), meta)
 
-    def _chunk(self, profile, backend, config, runs, checkpoints) -> Results:
-        """The results of `runs`: from a checkpoint if there is one, else computed (and saved)."""
-        part = Results(self.name, profile, {k: v for k, v in config.items() if k != "runs"}, {},
-                       {"runs": runs})
-        path = None if checkpoints is None else part.path(Path(checkpoints) / f"runs-{runs[0]}-{runs[-1]}")
-        if path is not None and path.exists():
-            part = Results.load(path)
-            if part.meta["runs"] == runs:
-                return part
-        start = time.perf_counter()
-        part.arrays = self.compute(config, backend, runs)
-        part.meta = {"backend": backend.name, "device": backend.device, "runs": runs,
-                     "seconds": round(time.perf_counter() - start, 2),
-                     "machine": f"{platform.machine()}, {os.cpu_count()} CPU threads",
-                     "created": time.strftime("%Y-%m-%d")}
-        if path is not None:
-            part.save(path.parent)
+    def _collect(self, futures, parts, profile, config, checkpoints):
+        """Save each chunk as it arrives; on the first failure, cancel the rest and raise it."""
+        pending = set(futures)
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
+            for future in done:
+                if future.exception() is not None:
+                    for other in pending:
+                        other.cancel()
+                    raise future.exception()
+                parts[futures[future]] = self._finish(profile, config, checkpoints, future.result())
+
+    def _part(self, profile, config, arrays, meta) -> Results:
+        return Results(self.name, profile, per_chunk(config), arrays, meta)
+
+    def _checkpoint(self, profile, backend, config, runs, checkpoints, code) -> Results | None:
+        """The checkpoint of `runs`, if there is a current one (see :meth:`run`)."""
+        if checkpoints is None:
+            return None
+        found = find(self.name, profile, per_chunk(config), origin(backend), chunk_dir(checkpoints, runs),
+                     None if profile == "paper" else code)
+        return found if found is not None and found.meta["runs"] == runs else None
+
+    def _finish(self, profile, config, checkpoints, computed) -> Results:
+        """A computed chunk as results, saved as a checkpoint if there is a folder for them."""
+        part = self._part(profile, config, *computed)
+        if checkpoints is not None:
+            part.save(chunk_dir(checkpoints, part.meta["runs"]))
         return part
 
     def _merge(self, parts: list[Results]) -> dict:
@@ -87,6 +133,36 @@ class Experiment:
                 raise ResultsError(f"{self.name}: chunks disagree on {k!r}; delete the checkpoints and rerun")
         return {k: v if k in self.shared else np.concatenate([p.arrays[k] for p in parts])
                 for k, v in first.items()}
+
+
+def origin(backend: Backend) -> dict:
+    """What besides the configuration changes the numbers: array library, device class, float type."""
+    return {"backend": backend.name, "device": backend.device, "dtype": backend.dtype}
+
+
+def per_chunk(config: dict) -> dict:
+    """The configuration of one chunk: all but the number of runs."""
+    return {k: v for k, v in config.items() if k != "runs"}
+
+
+def chunk_dir(checkpoints: Path, runs: Sequence[int]) -> Path:
+    return Path(checkpoints) / f"runs-{runs[0]}-{runs[-1]}"
+
+
+def compute_chunk(compute, config, backend, runs, code) -> tuple[dict, dict]:
+    """``compute(config, backend, runs)``, timed, with the provenance of where it ran."""
+    start = time.perf_counter()
+    arrays = compute(config, backend, runs)
+    meta = {**origin(backend), "runs": list(runs),
+            "seconds": round(time.perf_counter() - start, 2), "code": code,
+            **provenance.machine(backend.device), **provenance.versions()}
+    return arrays, meta
+
+
+def _same(parts: list[Results], key: str):
+    """The value of ``meta[key]`` shared by all chunks, or the distinct values joined by " + "."""
+    values = list(dict.fromkeys(p.meta.get(key) for p in parts))
+    return values[0] if len(values) == 1 else " + ".join(map(str, values))
 
 
 def check_profile(profile: str) -> str:
@@ -119,24 +195,34 @@ def names() -> list[str]:
 
 
 def reproduce(name: str, profile: str | None = None, *, backend: Backend | None = None,
-              folder=None, recompute: bool = False) -> Results:
+              folder=None, recompute: bool = False, executor=None) -> Results:
     """The results of experiment `name` at `profile`: stored ones if current, else computed and saved.
 
-    Paper-profile results are never computed implicitly (they are committed, and may need a
-    GPU): if they are missing the error names the command that makes them.
+    `backend` (default: the experiment's, with the profile's dtype) is part of what is looked
+    up: results of another backend, device or dtype are neither served nor overwritten. Quick
+    results computed by other code are recomputed; paper results are never computed implicitly
+    (they are committed, and may need a GPU): if they are missing the error names the command
+    that makes them. `executor` runs the chunks (see :meth:`Experiment.run`).
     """
     experiment, profile = get(name), profile or default_profile()
     config = experiment.config(profile)
-    if not recompute:
-        stored = find(name, profile, config, folder)
-        if stored is not None:
-            return stored
-        if profile == "paper":
-            raise ResultsError(
-                f"no paper-profile results for {name!r} in {folder or results_dir(profile)}; "
-                f"make them with: python -m falib reproduce {name} --profile paper")
-    checkpoints = cache_dir() / "checkpoints" / f"{name}-{profile}"
-    results = experiment.run(profile, backend, checkpoints=checkpoints)
-    results.save(folder or results_dir(profile))
+    backend = backend or experiment.default_backend(config)
+    config["dtype"] = backend.dtype
+    where = origin(backend)
+    folder = Path(folder) if folder is not None else results_dir(profile)
+
+    def stored():
+        return find(name, profile, config, where, folder, None if profile == "paper" else experiment.code())
+
+    if not recompute and (found := stored()) is not None:
+        return found
+    if not recompute and profile == "paper":
+        raise ResultsError(
+            f"no paper-profile results for {name!r} ({'-'.join(where.values())}) in {folder}; "
+            f"make them with: python -m falib reproduce {name} --profile paper")
+    checkpoints = cache_dir() / "checkpoints" / Path(file_name(name, profile, config, where)).stem
+    results = experiment.run(profile, backend, config, checkpoints=checkpoints, executor=executor)
+    results.save(folder)
     shutil.rmtree(checkpoints, ignore_errors=True)
     return results
+
