@@ -4,9 +4,9 @@ import os
 import numpy as np
 import pytest
 
+import falib
 from falib import Backend
 from falib.experiments import mnist
-from falib.results import find
 
 pytestmark = pytest.mark.skipif(not os.environ.get("FALIB_MNIST"), reason="FALIB_MNIST is not set")
 
@@ -37,8 +37,7 @@ def test_runs_have_their_own_masks_and_feedback():
 def test_stored_paper_run_starts_where_a_fresh_one_does():
     """Run 3's first epoch (weights, masks, B, data order, updates and metrics) matches the committed results."""
     config = mnist.EXPERIMENT.config("paper")
-    stored = find("mnist", "paper", config)
-    assert stored is not None, "no current paper-profile MNIST results"
+    stored = falib.reproduce("mnist", "paper")   # raises if there are no current ones
     fresh = mnist.compute(dict(config, epochs=1), Backend("torch", dtype=config["dtype"]), [3])
     for k, v in fresh.items():
         if k.endswith(("/error", "/angle")):   # records 0 and 1: the start and after one epoch
