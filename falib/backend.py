@@ -131,17 +131,18 @@ def shared_rng(seed: int, stream: int) -> np.random.Generator:
 
 
 def spike_matmul(s, W):
-    """``s @ W`` for binary row vectors ``s`` (R, 1, n) and weights ``W`` (R, n, m).
+    """``s @ W`` for binary rows ``s`` (R, M, n) and weights ``W`` (R, n, m).
 
     Only the rows of W whose presynaptic unit spiked contribute; on torch this reads just those
-    rows (an embedding-bag sum) instead of all of W, which is what makes spiking layers cheap.
+    rows (an embedding-bag sum per row of s) instead of all of W, which is what makes sparsely
+    spiking layers cheap.
     """
     if isinstance(s, np.ndarray):
         return s @ W
     import torch
 
-    R, n, m = W.shape
-    r, i = torch.nonzero(s.reshape(R, n) != 0, as_tuple=True)
-    offsets = torch.searchsorted(r, torch.arange(R, device=r.device))
-    out = torch.nn.functional.embedding_bag(r * n + i, W.reshape(R * n, m), offsets, mode="sum")
-    return out.reshape(R, 1, m)
+    (R, n, m), M = W.shape, s.shape[-2]
+    r, i = torch.nonzero(s.reshape(R * M, n) != 0, as_tuple=True)
+    offsets = torch.searchsorted(r, torch.arange(R * M, device=r.device))
+    out = torch.nn.functional.embedding_bag(r // M * n + i, W.reshape(R * n, m), offsets, mode="sum")
+    return out.reshape(R, M, m)

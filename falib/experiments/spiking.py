@@ -1,5 +1,18 @@
-"""Fig. 4: MNIST learned by leaky, stochastically spiking units with feedback alignment."""
+"""Fig. 4: MNIST learned by leaky, stochastically spiking units with feedback alignment.
+
+A run trains M parallel image streams through one network (``streams``; M = 1 is the paper's
+protocol), checks its validation error every ``test_every`` images, and saves its whole state
+(weights, potentials, feedback units, random-number states, position in the data, curves) at each
+check, atomically: the same command resumes it. The saved state does not depend on ``images``,
+so raising ``images`` continues a finished run where it stopped.
+"""
 from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -7,141 +20,365 @@ import numpy as np
 from ..backend import Backend, replica_rng, shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..data import load_mnist
-from ..plots import COLORS, WIDTH, curve, finish, panel_label
+from ..plots import COLORS, curve, finish, panel_label
+from ..results import cache_dir
 from ..spiking import SpikingNetwork, class_targets, classify, present
 from ..training import DivergenceError, progress_bar
 from . import Experiment
 
-ORDER_STREAM, TEST_SPIKES = 0, 4
+ORDER_STREAM, TEST_SPIKES, PROBE_SPIKES = 0, 4, 5
 
 PAPER = {
     "sizes": [784, 1500, 1500, 1500, 1000],  # paper: three hidden layers of 1,500; 100 output units per class
     "tau": 0.9,                  # paper
-    "eta": 1e-3,                 # paper
+    "eta": 1e-3,                 # paper, per stream: the streams' updates are summed
     "gamma": 1e-8,               # paper: weight decay on weights and biases
     "forward_scale": 0.05,       # paper: forward weights uniform in [-0.05, 0.05]
     "feedback_scale": 0.1,       # paper: feedback weights uniform in [-0.1, 0.1]
     "steps_per_image": 5,        # paper
-    "runs": 1,                   # ours: the paper reports one number, n not given
-    "images": 20000,             # ours: what fits on a 2-core CPU (the paper trained far longer)
-    "test_every": 4000,          # ours: images between evaluations
-    "test_images": 1000,         # ours: test images per evaluation during training
-    "final_test_images": 10000,  # paper: the standard test set
+    "runs": 2,                   # ours: the paper reports one number, n not given
+    "streams": 20,               # ours: M image streams share the weights (paper: 1)
+    "train_images": 55000,       # ours: the first 55,000 training images; the last 5,000 validate
+    "images": 330000,            # ours: 6 passes, what fits on one CPU core (the paper: not stated)
+    "test_every": 11000,         # ours: images between validation checks (and saves)
+    "online_every": 100,         # ours: images per point of the online (training) error curve
+    "val_images": 5000,          # ours
+    "test_images": 10000,        # paper: the standard test set, after training
+    "eval_streams": 50,          # ours: streams used to test (plasticity off; any number gives the same protocol)
+    "rate_images": 1000,         # ours: validation images over which firing rates are measured
     "trace_images": 10,          # images whose dynamics are recorded, at the start and at the end
     "trace_units": 40,
-    "flush_every": 32,           # fast path: pending rank-1 updates folded in every 32 steps (exact)
+    "compare_images": 11000,     # ours: the same first images with one stream (M = 1), to compare
+    "flush_every": 8,            # fast path: pending updates folded in every 8 steps (exact)
     "seed": 2016,
     "dtype": "float32",
 }
-QUICK = dict(PAPER, sizes=[784, 300, 300, 300, 100], eta=1e-2, images=3000, test_every=1000,
-             test_images=500, final_test_images=1000)
+QUICK = dict(PAPER, sizes=[784, 300, 300, 300, 100], eta=1e-2, runs=2, streams=10, images=3000,
+             test_every=1000, val_images=500, test_images=1000, rate_images=500, compare_images=1000)
+RESUMABLE = ("images",)   # settings that a saved state does not depend on
 
 
-def test_error(net, X, labels, config, runs):
-    """Error rate per run on images X, with plasticity off, without disturbing the training run."""
-    saved, rngs = net.state(), net.rngs
-    net.rngs = [replica_rng(config["seed"], r, TEST_SPIKES) for r in runs]
-    counts = present(net, X, steps=config["steps_per_image"])
-    net.restore(saved)
-    net.rngs = rngs
-    return np.mean(to_numpy(classify(counts)) != labels[:, None], axis=0)
+# --- data ------------------------------------------------------------------------------------
+class Stream:
+    """Training images in M streams: slot i of pass e shows images ``order_e[i M:(i+1) M]``."""
+
+    def __init__(self, data, config):
+        self.x, self.y = data.x_train[:config["train_images"]], data.y_train[:config["train_images"]]
+        self.M, self.rng, self.orders = config["streams"], shared_rng(config["seed"], ORDER_STREAM), []
+        self.slots = len(self.y) // self.M   # per pass; the few images left over wait for the next pass
+
+    def indices(self, first: int, last: int) -> np.ndarray:
+        """Image indices of slots ``first..last-1`` (counted from the start of training), (n, M)."""
+        while len(self.orders) * self.slots < last:
+            self.orders.append(self.rng.permutation(len(self.y))[:self.slots * self.M].reshape(self.slots, self.M))
+        return np.concatenate([self.orders[t // self.slots][t % self.slots][None] for t in range(first, last)])
+
+
+def check(config):
+    M = config["streams"]
+    for key in ("test_every", "online_every", "compare_images"):
+        if config[key] % M:
+            raise ValueError(f"{key} ({config[key]}) must be a multiple of streams ({M})")
+    if config["images"] % config["test_every"]:
+        raise ValueError(f"images ({config['images']}) must be a multiple of test_every ({config['test_every']})")
+    if config["compare_images"] % config["test_every"]:
+        raise ValueError(f"compare_images must be a multiple of test_every ({config['test_every']})")
+    if config["test_every"] % config["online_every"]:
+        raise ValueError(f"test_every must be a multiple of online_every ({config['online_every']})")
+    for key in ("val_images", "test_images", "rate_images"):
+        if config[key] % config["eval_streams"]:
+            raise ValueError(f"{key} ({config[key]}) must be a multiple of eval_streams ({config['eval_streams']})")
+
+
+def slots(x, M, backend):
+    """Host images (n, ...) as backend slots (n / M, M, ...)."""
+    return backend.asarray(x.reshape((-1, M) + x.shape[1:]))
+
+
+def targets(labels, config, M, backend):
+    """Target rows for `labels` as slots (n / M, M, n_out)."""
+    return slots(class_targets(labels, config["sizes"][-1], Backend())[:, 0], M, backend)
+
+
+# --- the network, and what is measured on it -------------------------------------------------
+def network(config, backend, runs, streams=None):
+    return SpikingNetwork(config["sizes"], eta=config["eta"], gamma=config["gamma"], tau=config["tau"],
+                          forward_scale=config["forward_scale"], feedback_scale=config["feedback_scale"],
+                          seed=config["seed"], runs=runs, backend=backend, flush_every=config["flush_every"],
+                          streams=streams or config["streams"])
+
+
+class Aside:
+    """Run `net` on fresh streams with their own random numbers, plasticity off; restore it after."""
+
+    def __init__(self, net, config, runs, stream):
+        self.net, self.M = net, config["eval_streams"]
+        self.rngs = [replica_rng(config["seed"], r, stream) for r in runs]
+
+    def __enter__(self):
+        net = self.net
+        net.flush()
+        self.saved = (net.state(), net.rngs, net.M)
+        zeros = lambda a: net.xp.zeros((net.R, self.M, a.shape[-1]), dtype=a.dtype)
+        net.restore([[zeros(a) for a in net.v], [zeros(a) for a in net.d], [zeros(a) + 0.5 for a in net.p]])
+        net.rngs, net.M = self.rngs, self.M
+        return net
+
+    def __exit__(self, *exc):
+        state, self.net.rngs, self.net.M = self.saved
+        self.net.restore(state)
+
+
+def test_error(net, x, labels, config, runs):
+    """Error rate per run on images x (plasticity off), in ``eval_streams`` streams from rest."""
+    M = config["eval_streams"]
+    with Aside(net, config, runs, TEST_SPIKES):
+        counts = present(net, slots(x, M, net.backend), steps=config["steps_per_image"], learn=False)
+    wrong = to_numpy(classify(counts)) != labels.reshape(-1, M)[:, None, :]
+    return wrong.mean(axis=(0, 2))
+
+
+def probe(net, x, labels, config, runs):
+    """Firing rates of every hidden unit, (R, units), and layer 1's dynamics in stream 0, (R, steps, units).
+
+    Validation images are shown with their targets (the feedback pathway runs), plasticity off,
+    from rest; the traces cover ``trace_images`` images after each stream's first (its start from rest).
+    """
+    M, steps, n_trace = config["eval_streams"], config["steps_per_image"], config["trace_images"]
+    X = slots(x, M, net.backend)
+    T = targets(labels, config, M, net.backend)
+    totals, trace = [0] * (len(net.v) - 1), {"v": [], "spikes": [], "modulator": []}
+
+    def record(net, s):
+        for l in range(len(totals)):
+            totals[l] = totals[l] + to_numpy(s[l + 1]).sum(axis=1)
+        if len(trace["v"]) < steps * (n_trace + 1):
+            for name, a in (("v", net.v[0]), ("spikes", s[1]), ("modulator", net.xp.tanh(net.d[0]))):
+                trace[name].append(to_numpy(a[:, 0, :]))
+
+    with Aside(net, config, runs, PROBE_SPIKES):
+        present(net, X, T, steps, record, learn=False)
+    rates = np.concatenate(totals, axis=-1) / (X.shape[0] * steps * M)
+    return rates, {k: np.stack(v[steps:], axis=1) for k, v in trace.items()}
+
+
+def learn(net, stream, first, last, config, bar):
+    """Train on slots ``first..last-1``; the online error (training images misclassified while
+    learning, from the output spikes) per run, one value per ``online_every`` images."""
+    per, steps = config["online_every"] // stream.M, config["steps_per_image"]
+    errors = []
+    for a in range(first, last, per):
+        i = stream.indices(a, a + per)
+        T = targets(stream.y[i].ravel(), config, stream.M, net.backend)
+        counts = present(net, net.backend.asarray(stream.x[i]), T, steps)
+        errors.append((to_numpy(classify(counts)) != stream.y[i][:, None, :]).mean(axis=(0, 2)))
+        bar.update(per * stream.M)
+    net.flush()
+    if not all(np.all(np.isfinite(to_numpy(W))) for W in net.WT):
+        raise DivergenceError(f"the spiking network's weights became NaN or inf by image {last * stream.M} "
+                              f"(eta={config['eta']:g}); lower eta")
+    return errors
+
+
+# --- a run that outlives its process ------------------------------------------------------------
+def state_path(config, backend, runs) -> Path:
+    """Where a run's state is saved: keyed by the backend and every setting the state depends on."""
+    text = json.dumps([backend.name, backend.device, backend.dtype, list(runs),
+                       {k: v for k, v in config.items() if k not in RESUMABLE + ("runs",)}], sort_keys=True)
+    key = hashlib.sha256(text.encode()).hexdigest()[:12]
+    return cache_dir() / "checkpoints" / f"spiking-state-{key}-runs-{runs[0]}-{runs[-1]}.npz"
+
+
+def save_state(path: Path, net, state: dict):
+    """Write the network and the run's record atomically (temporary file, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {k: np.asarray(v) for k, v in state.items()}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            np.savez(fh, **net.arrays(), **{f"run/{k}": v for k, v in record.items()})
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def load_state(path: Path, net) -> dict | None:
+    """The run's record, with `net` restored to where it was saved; None if nothing was saved."""
+    if not path.exists():
+        return None
+    with np.load(path, allow_pickle=False) as z:
+        net.load({k: z[k] for k in z.files if not k.startswith("run/")})
+        state = {k[4:]: z[k] for k in z.files if k.startswith("run/")}
+    for k in ("shown", "val_error", "online"):
+        state[k] = list(state[k])
+    state["position"] = int(state["position"])
+    return state
+
+
+def begin(net, config, backend, runs, data, stream) -> dict:
+    """The record before training: validation error, firing rates and dynamics, the M = 1 comparison."""
+    xv, yv = validation(data, config)
+    state = {"position": 0, "shown": [0], "val_error": [test_error(net, xv, yv, config, runs)], "online": []}
+    rates, trace = probe(net, xv[:config["rate_images"]], yv[:config["rate_images"]], config, runs)
+    state.update({"start/rates": rates, **{f"start/{k}": v for k, v in trace.items()}})
+    if config["compare_images"]:
+        one = dict(config, streams=1)
+        single, stream1 = network(one, backend, runs), Stream(data, one)
+        with progress_bar(config["compare_images"], "spiking, one stream") as bar:
+            state["compare/online"] = learn(single, stream1, 0, config["compare_images"], one, bar)
+        state["compare/val_error"] = test_error(single, xv, yv, config, runs)
+    return state
+
+
+def validation(data, config):
+    n = config["train_images"]
+    return data.x_train[n:n + config["val_images"]], data.y_train[n:n + config["val_images"]]
 
 
 def compute(config, backend, runs):
+    check(config)
     data = load_mnist()
-    net = SpikingNetwork(config["sizes"], eta=config["eta"], gamma=config["gamma"], tau=config["tau"],
-                         forward_scale=config["forward_scale"], feedback_scale=config["feedback_scale"],
-                         seed=config["seed"], runs=runs, backend=backend, flush_every=config["flush_every"])
-    rng = shared_rng(config["seed"], ORDER_STREAM)
-    epochs = -(-config["images"] // len(data.y_train))
-    order = np.concatenate([rng.permutation(len(data.y_train)) for _ in range(epochs)])[:config["images"]]
-    X = backend.asarray(data.x_train[order, None, :])
-    Y = class_targets(data.y_train[order], config["sizes"][-1], backend)
-    Xt = backend.asarray(data.x_test[:config["test_images"], None, :])
-    shown, errors = [0], [test_error(net, Xt, data.y_test[:config["test_images"]], config, runs)]
-    traces = {}
-    with progress_bar(config["images"], "spiking") as bar:
-        for start in range(0, config["images"], config["test_every"]):
-            stop = min(start + config["test_every"], config["images"])
-            for first in range(start, stop, config["trace_images"]):
-                last = min(first + config["trace_images"], stop)
-                window = "start" if first == 0 else "end" if last == config["images"] else None
-                record = recorder(traces, window, config["trace_units"]) if window else None
-                present(net, X[first:last], Y[first:last], config["steps_per_image"], record)
-                bar.update(last - first)
-            net.flush()
-            if not all(np.all(np.isfinite(to_numpy(W))) for W in net.WT):
-                raise DivergenceError(f"the spiking network's weights became NaN or inf by image {stop} "
-                                      f"(eta={config['eta']:g}); lower eta")
-            shown.append(stop)
-            errors.append(test_error(net, Xt, data.y_test[:config["test_images"]], config, runs))
-    n = config["final_test_images"]
-    final = test_error(net, backend.asarray(data.x_test[:n, None, :]), data.y_test[:n], config, runs)
-    out = {"images": np.asarray(shown), "test_error": np.stack(errors, axis=1), "final_test_error": final}
-    out.update({k: np.stack(v) for k, v in traces.items()})
+    net, stream, path = network(config, backend, runs), Stream(data, config), state_path(config, backend, runs)
+    state = load_state(path, net)
+    if state is None:
+        state = begin(net, config, backend, runs, data, stream)
+        save_state(path, net, state)
+    M, every, xv, yv = config["streams"], config["test_every"], *validation(data, config)
+    if state["position"] * M > config["images"]:
+        raise ValueError(f"the saved run at {path} is past images={config['images']} "
+                         f"({state['position'] * M} images); raise images or delete it")
+    with progress_bar(config["images"] - state["position"] * M, "spiking") as bar:
+        while state["position"] * M < config["images"]:
+            first, last = state["position"], state["position"] + every // M
+            state["online"] += learn(net, stream, first, last, config, bar)
+            state.update(position=last)
+            state["shown"].append(last * M)
+            state["val_error"].append(test_error(net, xv, yv, config, runs))
+            save_state(path, net, state)
+    return outcome(net, state, config, runs, data)
+
+
+def outcome(net, state, config, runs, data) -> dict:
+    """The arrays of a finished run: curves, final test error, rates and dynamics at both ends."""
+    xv, yv = validation(data, config)
+    n, k = config["test_images"], config["rate_images"]
+    rates, trace = probe(net, xv[:k], yv[:k], config, runs)
+    n1 = config["sizes"][1]
+    example = np.argsort(rates[:, :n1], axis=1, kind="stable")[:, n1 // 2]    # median rate at the end
+    units = np.concatenate([np.tile(np.arange(config["trace_units"]), (len(runs), 1)), example[:, None]], axis=1)
+    pick = lambda a: np.take_along_axis(a, units[:, None, :], axis=2)
+    out = {"images": np.asarray(state["shown"]), "val_error": np.stack(state["val_error"], axis=1),
+           "online_images": config["online_every"] * np.arange(1, len(state["online"]) + 1),
+           "online_error": np.stack(state["online"], axis=1),
+           "final_test_error": test_error(net, data.x_test[:n], data.y_test[:n], config, runs),
+           "start/rates": state["start/rates"], "end/rates": rates, "example_unit": example}
+    for name in trace:
+        out[f"start/{name}"], out[f"end/{name}"] = pick(state[f"start/{name}"]), pick(trace[name])
+    if config["compare_images"]:
+        compared = np.stack(state["compare/online"], axis=1)
+        out.update({"compare/online_error": compared, "compare/val_error": state["compare/val_error"]})
     return out
 
 
-def recorder(traces, window, units):
-    """Collect, for run 0 and the first `units` units of hidden layer 1, v, spikes and tanh(d)."""
-    def record(net, s):
-        for name, a in (("v", net.v[0]), ("spikes", s[1]), ("modulator", net.xp.tanh(net.d[0]))):
-            traces.setdefault(f"{window}/{name}", []).append(to_numpy(a[0, 0, :units]))
-    return record
+# --- claims and figures ---------------------------------------------------------------------
+PAPER_ERROR = 1.8          # %, test error of the paper's spiking network (text, Fig. 4)
+TOLERANCE = 0.5            # points, either way: the tolerance fixed for the paper's MNIST numbers (Fig. 3a)
+DETERMINISTIC = 0.05       # a unit firing below this rate or above 1 minus it is effectively deterministic
+
+
+def deterministic(rates):
+    """Fraction of hidden units per run whose firing rate is below 0.05 or above 0.95."""
+    return np.mean((rates < DETERMINISTIC) | (rates > 1 - DETERMINISTIC), axis=-1)
 
 
 def claims(res) -> Claims:
-    err, final = res["test_error"], res["final_test_error"]
-    n_img, n_test = int(res["images"][-1]), res.config["final_test_images"]
-    first_end = res["start/spikes"][-1].mean(), res["end/spikes"][-1].mean()
+    final, val = 100 * res["final_test_error"], 100 * res["val_error"]
+    n, passes = len(final), res["images"][-1] / res.config["train_images"]
+    fixed = deterministic(res["end/rates"])
+    ours = f"{final.mean():.2f}% (n = {n}, {passes:.1f} passes, {res.config['streams']} streams)"
     return Claims([
-        Claim("learns", "Feedback alignment trains the spiking network: final test error below half of chance (45%)",
-              "1.8% after full training", f"{100 * final.mean():.1f}% after {n_img:,} images "
-              f"({n_test:,} test images)", bool(np.all(final < 0.45))),
-        Claim("error-falls", "The test error falls during training (last evaluation < 1/2 of the first)",
-              "learning curve falls", f"{100 * err[:, 0].mean():.1f}% -> {100 * err[:, -1].mean():.1f}%",
-              bool(np.all(err[:, -1] < 0.5 * err[:, 0]))),
-        Claim("stochastic", "Hidden units keep spiking stochastically while they learn (0 < rate < 1 at start and end)",
-              "stochastic binary units", f"rates {first_end[0]:.2f} and {first_end[1]:.2f}",
-              all(0 < r < 1 for r in first_end)),
+        Claim("paper-level", f"Final test error of the spiking network within {TOLERANCE} points of the "
+              "paper's, either way", f"{PAPER_ERROR}% (one run)", ours,
+              abs(final.mean() - PAPER_ERROR) <= TOLERANCE, figure="Fig. 4",
+              tolerance=f"{TOLERANCE} points: the tolerance fixed for the paper's MNIST numbers (Fig. 3a) "
+              "before any paper-scale run, applied unchanged", gap=GAP),
+        Claim("learns", "Feedback alignment trains the spiking network: every run's final test error is "
+              "below half of chance (45%)", f"{PAPER_ERROR}%", ours, bool(np.all(final < 45)), figure="Fig. 4",
+              tolerance="half of chance, one-sided: learning at all, whatever the final level"),
+        Claim("error-falls", "The validation error falls during training: in every run the last check is "
+              "below half of the first", "learns to classify", f"{val[:, 0].mean():.1f}% -> {val[:, -1].mean():.1f}%",
+              bool(np.all(val[:, -1] < 0.5 * val[:, 0])), figure="Fig. 4",
+              tolerance="half, one-sided: the paper gives no curve"),
+        Claim("stochastic", "The hidden units stay stochastic: after training, in every run, fewer than half "
+              f"fire at a rate below {DETERMINISTIC} or above {1 - DETERMINISTIC:.2f} (effectively deterministic)",
+              "stochastic binary units throughout", f"{100 * deterministic(res['start/rates']).mean():.1f}% "
+              f"deterministic at the start, {100 * fixed.mean():.1f}% at the end", bool(np.all(fixed < 0.5)),
+              figure="Fig. 4", tolerance="'stochastic units' read as most (over half) of them, fixed before measuring"),
     ])
 
 
+GAP = None   # set below, once the evidence exists
+
+
+def smoothed(x, y, width):
+    """Means of `y` (runs, points) over consecutive windows of `width` points, at their last x."""
+    k = y.shape[-1] // width
+    return x[width - 1:k * width:width], y[..., :k * width].reshape(y.shape[0], k, width).mean(axis=-1)
+
+
 def figure(res):
-    """Fig. 4: test error over training, and one unit's potential, spikes and modulatory signal."""
-    fig = plt.figure(figsize=(WIDTH, 9))
-    grid = fig.add_gridspec(3, 1)
-    a = fig.add_subplot(grid[0])
-    curve(a, res["images"], 100 * res["test_error"], "feedback_alignment")
-    a.set(xlabel="training images", ylabel="test error (%)", yscale="log",
-          title=f"final: {100 * res['final_test_error'].mean():.1f}% (paper: 1.8%)")
-    a.axhline(1.8, color="0.5", ls=":", lw=1)
-    a.legend(frameon=False)
+    """Fig. 4: validation error over training, one stream against M, and one unit's dynamics."""
+    fig = plt.figure(figsize=(7.0, 6.4))
+    grid = fig.add_gridspec(2, 2)
+    a = fig.add_subplot(grid[0, 0])
+    passes = res["images"] / res.config["train_images"]
+    curve(a, passes, 100 * res["val_error"], "feedback_alignment", "validation error")
+    final = 100 * res["final_test_error"]
+    a.plot([passes[-1]], [final.mean()], "o", color="0.2", label=f"final test error {final.mean():.2f}%")
+    a.axhline(PAPER_ERROR, color="0.4", ls=":", lw=1.2)
+    a.text(0.02, PAPER_ERROR, f"paper: {PAPER_ERROR}%", color="0.3", va="bottom", transform=a.get_yaxis_transform())
+    a.set(xlabel="passes over the training images", ylabel="error (%)", yscale="log")
+    a.legend(loc="upper right")
     panel_label(a, "a")
+    b = fig.add_subplot(grid[0, 1])
+    width = max(1, 1000 // res.config["online_every"])
+    if "compare/online_error" in res.arrays:
+        n = res["compare/online_error"].shape[1]
+        x, y = smoothed(res["online_images"][:n], 100 * res["compare/online_error"], width)
+        curve(b, x, y, "backprop", "one stream (paper)")
+        x, y = smoothed(res["online_images"][:n], 100 * res["online_error"][:, :n], width)
+        curve(b, x, y, "feedback_alignment", f"{res.config['streams']} streams")
+    b.set(xlabel="training images", ylabel="training error (%)", yscale="log")
+    b.legend(loc="upper right")
+    panel_label(b, "b")
     steps = res.config["steps_per_image"]
-    for row, window in enumerate(("start", "end")):
-        ax = fig.add_subplot(grid[row + 1])
-        t = np.arange(len(res[f"{window}/v"]))
-        ax.plot(t, res[f"{window}/v"][:, 0], color="0.2", lw=1.2)
-        spikes = np.flatnonzero(res[f"{window}/spikes"][:, 0])
-        ax.plot(spikes, np.full(spikes.size, ax.get_ylim()[1]), "|", color="0.2", ms=8, label="spikes")
-        ax.set_ylabel("potential v")
-        m = ax.twinx()
-        m.plot(t, res[f"{window}/modulator"][:, 0], color=COLORS["feedback_alignment"], lw=1.2)
-        m.set_ylabel("modulatory signal tanh(d)", color=COLORS["feedback_alignment"])
+    for col, window in enumerate(("start", "end")):
+        ax = fig.add_subplot(grid[1, col])
+        v, s, m = (res[f"{window}/{k}"][0, :, -1] for k in ("v", "spikes", "modulator"))
+        t = np.arange(len(v))
+        ax.plot(t, v, color="0.2", lw=1.2)
+        spikes = np.flatnonzero(s)
+        ax.plot(spikes, np.full(spikes.size, ax.get_ylim()[1]), "|", color="0.2", ms=8)
+        ax.set(xlabel="time step", ylabel="potential v" if col == 0 else None,
+               title=f"{window} of training")
+        twin = ax.twinx()
+        twin.plot(t, m, color=COLORS["feedback_alignment"], lw=1.2)
+        if col == 1:
+            twin.set_ylabel("modulatory signal tanh(d)", color=COLORS["feedback_alignment"])
         for edge in range(0, len(t) + 1, steps):
             ax.axvline(edge - 0.5, color="0.85", lw=0.8, zorder=0)
-        ax.set(xlabel=f"time step (a new image every {steps})", title=f"hidden unit 1, {window} of training")
-        panel_label(ax, "b" if row == 0 else "c")
+        panel_label(ax, "cd"[col])
     return finish(fig, res)
 
 
 def raster(res, window="end"):
-    """Spikes of the recorded hidden units over the recorded steps."""
-    fig, ax = plt.subplots(figsize=(WIDTH, 3))
-    t, unit = np.nonzero(res[f"{window}/spikes"])
+    """Spikes of the recorded hidden units of run 0 over the recorded steps."""
+    fig, ax = plt.subplots(figsize=(7.0, 2.6))
+    spikes = res[f"{window}/spikes"][0, :, :-1]
+    t, unit = np.nonzero(spikes)
     ax.plot(t, unit, "|", color="0.2", ms=4)
-    for edge in range(0, res[f"{window}/spikes"].shape[0] + 1, res.config["steps_per_image"]):
+    for edge in range(0, spikes.shape[0] + 1, res.config["steps_per_image"]):
         ax.axvline(edge - 0.5, color="0.85", lw=0.8, zorder=0)
     ax.set(xlabel="time step", ylabel="hidden unit", title=f"spikes of hidden layer 1, {window} of training")
     fig.tight_layout()
@@ -174,4 +411,5 @@ def diagram():
 
 
 EXPERIMENT = Experiment("spiking", "Fig. 4: spiking network on MNIST", {"quick": QUICK, "paper": PAPER},
-                        compute, claims, order=5, backend=Backend("torch"))
+                        compute, claims, order=5, backend=Backend("torch"),
+                        shared=("images", "online_images"))
