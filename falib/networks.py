@@ -80,6 +80,8 @@ class Network:
         its last layer (the paper's sparse W), the rest stay zero for ever.
         """
         L = len(sizes) - 1
+        if not 0 < density <= 1:
+            raise ValueError(f"density must be in (0, 1] (the fraction of connections kept), got {density}")
         if L < 1 or any(int(n) < 1 for n in sizes):
             raise ValueError(f"sizes must list at least two positive layer sizes, got {list(sizes)}")
         units = [units] * L if isinstance(units, str) else list(units)

@@ -13,7 +13,34 @@ from .rules import Rule
 
 
 class DivergenceError(FloatingPointError):
-    """Training produced NaN or inf."""
+    """Training produced NaN or inf, or stalled with every unit of a hidden layer saturated."""
+
+
+SATURATED = 1e-6   # a unit whose slope f'(a) is below this on every example passes no error back
+
+
+def _bad_data(batch, start: int, stop: int) -> str | None:
+    """The first step in [start, stop) whose input or target holds NaN or inf, described; else None."""
+    for s in range(start, stop):
+        for name, a in zip(("input x", "target"), batch(s)):
+            if not np.all(np.isfinite(to_numpy(a))):
+                return f"the {name} of training step {s + 1} contains NaN or inf"
+    return None
+
+
+def saturated(net: Network, p) -> list[tuple[int, list[int]]]:
+    """``(layer, runs)`` for each hidden layer all of whose units are saturated (slope below
+    :data:`SATURATED`) on every example of the pass `p`, in those runs."""
+    found = []
+    for l, f in enumerate(net.f[:-1]):
+        if f.name == "linear":
+            continue
+        h = p.h[l + 1]
+        xp = array_namespace(h)
+        dead = to_numpy(xp.all(f.backward(xp.ones_like(h), h) < SATURATED, axis=(-2, -1)))
+        if dead.any():
+            found.append((l + 1, np.flatnonzero(dead).tolist()))
+    return found
 
 
 def progress_bar(total: int, desc: str):
@@ -47,7 +74,8 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
     :func:`step_decay`). Returns the recorded curves: ``"step"`` (records,) and one
     ``(R, records)`` array per metric that ``evaluate(net, rule)`` returns (one value per run).
     Stops with a ``DivergenceError`` naming the step, rule and learning rate if any run's error
-    or metric stops being finite.
+    or metric stops being finite (or naming the bad data, if an input or target was NaN or inf),
+    or if at a record every unit of a hidden layer is saturated in some run.
     """
     rate = eta if callable(eta) else lambda t: eta
     record = schedule(steps, record_every)
@@ -61,6 +89,12 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
         bad = [k for k, v in values.items() if not np.all(np.isfinite(v))]
         if e is not None and not bool(array_namespace(e).all(array_namespace(e).isfinite(e))):
             bad.insert(0, "training error e")
+        if bad and t == 0:
+            raise DivergenceError(f"{', '.join(bad)} is NaN or inf before any training: the evaluation "
+                                  "data (or the initial weights) contain NaN or inf; clean them")
+        if bad and (data := _bad_data(batch, last_ok, t)):
+            raise DivergenceError(f"{rule.name}: {', '.join(bad)} became NaN or inf because {data}; "
+                                  "the data are bad (not the learning rate): remove or replace those values")
         if bad:
             raise DivergenceError(
                 f"{rule.name} diverged: {', '.join(bad)} became NaN or inf between step {last_ok} and "
@@ -82,6 +116,13 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
                     net.update(l, delta, p.h[l], rate(t - 1), decay)
             if t in recorded:
                 log(t, target - p.y)
+                if stalled := saturated(net, p):
+                    raise DivergenceError(
+                        f"{rule.name} stalled at step {t}: every unit of hidden layer "
+                        + "; ".join(f"{l} in run(s) {runs}" for l, runs in stalled)
+                        + f" is saturated (slope f'(a) < {SATURATED:g} on every example), so no error "
+                        f"reaches the layers below (learning rate eta={rate(t - 1):g}); lower eta or the "
+                        "initial/feedback weight scales")
                 bar.update(t - bar.n)
     out = {k: np.stack(v, axis=-1) for k, v in curves.items()}
     out["step"] = np.asarray(record)

@@ -1,10 +1,12 @@
 """The experiments behind the book's figures, each at two scales (profiles)."""
 from __future__ import annotations
 
+import fcntl
 import importlib
 import os
 import pkgutil
 import shutil
+import sys
 import time
 from concurrent.futures import FIRST_EXCEPTION, wait
 from contextlib import contextmanager
@@ -17,7 +19,7 @@ import numpy as np
 from .. import provenance
 from ..backend import Backend
 from ..claims import Claims
-from ..results import Results, ResultsError, cache_dir, file_name, find, results_dir
+from ..results import Results, ResultsError, cache_dir, file_name, find, results_dir, writable
 
 PROFILES = ("quick", "paper")
 
@@ -219,10 +221,52 @@ def reproduce(name: str, profile: str | None = None, *, backend: Backend | None 
     if not recompute and profile == "paper":
         raise ResultsError(
             f"no paper-profile results for {name!r} ({'-'.join(where.values())}) in {folder}; "
-            f"make them with: python -m falib reproduce {name} --profile paper")
-    checkpoints = cache_dir() / "checkpoints" / Path(file_name(name, profile, config, where)).stem
-    results = experiment.run(profile, backend, config, checkpoints=checkpoints, executor=executor)
-    results.save(folder)
-    shutil.rmtree(checkpoints, ignore_errors=True)
+            f"make them with: python -m falib reproduce {name} --profile {profile}{flags(experiment, backend)}")
+    stem = Path(file_name(name, profile, config, where)).stem
+    checkpoints = prepare(experiment, config, folder) / stem
+    with exclusive(checkpoints.with_suffix(".lock")):
+        if not recompute and (found := stored()) is not None:   # another process just made them
+            return found
+        results = experiment.run(profile, backend, config, checkpoints=checkpoints, executor=executor)
+        results.save(folder)
+        shutil.rmtree(checkpoints, ignore_errors=True)
     return results
 
+
+def flags(experiment: Experiment, backend: Backend) -> str:
+    """The command-line options that ask for `backend`, if it is not the experiment's default."""
+    if backend == experiment.default_backend(experiment.config("paper")):
+        return ""
+    return f" --backend {backend.name} --device {backend.device} --dtype {backend.dtype}"
+
+
+def prepare(experiment: Experiment, config: dict, folder: Path) -> Path:
+    """Before computing: check that the results and the checkpoints can be written and that the
+    inputs can be read (an error names the path and the fix); returns the checkpoints folder."""
+    writable(folder, "results", "choose another with --out (or the FALIB_RESULTS / FALIB_CACHE variables)")
+    checkpoints = writable(cache_dir() / "checkpoints", "checkpoints",
+                           "point the FALIB_CACHE variable to a writable folder")
+    if experiment.inputs is not None:
+        try:
+            experiment.inputs(config)
+        except OSError as err:
+            raise ResultsError(f"cannot read {err.filename or 'the input data'} ({err.strerror or err}), which "
+                               f"{experiment.name} needs; make it readable, or point FALIB_MNIST (for MNIST) "
+                               "to a folder that holds readable copies") from err
+    return checkpoints
+
+
+@contextmanager
+def exclusive(lock: Path):
+    """Hold an exclusive lock on the file `lock` while the block runs: a second run of the same
+    results waits for the first (without it, one would delete the checkpoints the other writes)."""
+    with open(lock, "a") as fh:
+        try:
+            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            print(f"waiting for another run of the same results to finish (lock: {lock})", file=sys.stderr)
+            fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
