@@ -1,11 +1,12 @@
 """Fig. 5: quadratic target, pseudoinverse and span measures, per-unit angles, the stored paper run."""
 import numpy as np
 
+import falib
 from falib.experiments import mechanics
 from falib.metrics import angle, pinv, span_fraction
 from falib.tasks import quadratic, quadratic_target
 
-from .conftest import assert_paper_start
+from .conftest import altered, assert_claims_can_fail, assert_paper_start
 
 
 def test_quadratic_target_hand_value():
@@ -43,6 +44,56 @@ def test_first_steps_of_a_paper_run_reproduce_the_stored_curve():
     config = mechanics.PAPER
     every = config["record_every"]
     linear = dict(config["linear"], steps=4 * config["linear"]["record_every"])
-    later = ("phase2/", "phase3/")   # these start later in a short run
+    later = ("phase2/", "phase3/", "control/")   # these start later, or from phase 2's W, in a short run
     curves = assert_paper_start(mechanics, 5, 1e-5, later, steps=4 * every, phase_steps=4 * every, linear=linear)
     assert {"fa/nse", "frozen_W0/nse", "phase1/nse", "linear/nse"} <= set(curves)   # float32
+
+
+def test_matched_norm_rescales_each_run_and_keeps_its_direction(backend):
+    net, _ = mechanics.fresh([3, 4, 2], ["tanh", "linear"], 0.1, 0.5, 0, backend, [0, 1])
+    before = np.asarray(net.W[1]) + 0
+    mechanics.matched_norm(net, backend.asarray([2.0, 5.0]))
+    after = np.asarray(net.W[1])
+    np.testing.assert_allclose(np.linalg.norm(after, axis=(1, 2)), [2.0, 5.0])
+    np.testing.assert_allclose(np.asarray(angle(backend.asarray(after), backend.asarray(before))), [0, 0], atol=1e-4)
+
+
+def test_hidden_changes_hand_case(backend):
+    # W = [[1, 0, 0], [0, 2, 0]]: W+ = [[1, 0], [0, 1/2], [0, 0]]; B e along W+ e, not along W^T e
+    class FA:
+        B = [backend.asarray([[[1.0, 0.0], [0.0, 0.5], [0.0, 0.0]]])]
+
+    class Net:
+        W = [None, backend.asarray([[[1.0, 0.0, 0.0], [0.0, 2.0, 0.0]]])]
+
+    e = backend.asarray([[[1.0], [1.0]]])
+    out = mechanics.hidden_changes(Net, FA, e)
+    np.testing.assert_allclose(np.asarray(out["delta_pinv"]), [0.0], atol=1e-4)
+    np.testing.assert_allclose(np.asarray(out["delta_T"]), [np.degrees(np.arccos(2 / np.sqrt(1.25 * 5)))], rtol=1e-6)
+
+
+def test_paper_claims_can_fail():
+    res = falib.reproduce("mechanics", "paper")
+
+    def set_(key, index, value):
+        a = res[key].copy()
+        a[index] = value
+        return lambda r: altered(r, **{key: a})
+
+    late = (slice(None), slice(res["fa/delta_T"].shape[1] // 2, None))
+    end = (slice(None), -1)
+    assert_claims_can_fail(mechanics.claims, res, {
+        "unit-angle-start": set_("fa/unit_angles", (..., 0), 60.0),
+        "unit-angle-aligns": set_("fa/unit_angles", (..., -1), 85.0),
+        "W-aligns": set_("fa/angle_T", end, 80.0),
+        "frozen-stays": set_("frozen_W0/angle_T", end, 60.0),
+        "span-B": set_("phase2/span", 0, 0.2),
+        "phase3-effective": lambda r: altered(r, **{"phase3/nse": r["phase1/nse"]}),
+        "phase3-alignment": lambda r: altered(r, **{"control/nse": r["phase3/nse"] * 2}),
+        "pinv-weights": lambda r: altered(r, **{"fa/angle_pinv": r["fa/angle_T"] - 1}),
+        "pinv-delta": lambda r: altered(r, **{"fa/delta_pinv": r["fa/delta_T"] - 1}),
+        "pinv-linear-closer": lambda r: altered(r, **{"linear/angle_pinv": r["linear/angle_T"] + 1}),
+        "pinv-delta-linear": lambda r: altered(r, **{"linear/delta_pinv": r["linear/delta_T"] + 1}),
+        "linear-converges": set_("linear/nse", (0, -1), 0.01),
+        "linear-span": set_("linear/span_W", 0, 0.9),
+    })

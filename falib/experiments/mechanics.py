@@ -274,10 +274,12 @@ def figure(res):
         curve(c, s, res[f"phase{i + 1}/nse"], "feedback_alignment", "NSE" if i == 0 else "_")
         curve(angle_axis, s, res[f"phase{i + 1}/angle_T"], "shallow", "∠(W, Bᵀ)" if i == 0 else "_", "--")
         c.axvspan(s[0], s[-1], color="0.5" if i % 2 else "white", alpha=0.12, lw=0)
-        c.text((s[0] + s[-1]) / 2, 1.2, f"phase {i + 1}\n{what}", ha="center", va="top")
-    c.set(xlabel="training examples", ylabel="normalized squared error (test)", ylim=(0, 1.25))
+        c.text((s[0] + s[-1]) / 2, 1.95, f"phase {i + 1}\n{what}", ha="center", va="top")
+    curve(c, res["control/step"], res["control/nse"], "backprop", "NSE, matched-norm control", ":")
+    c.set(xlabel="training examples", ylabel="normalized squared error (test)", ylim=(0, 2))
     angle_axis.set(ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 125))
-    c.legend(handles=c.lines[:1] + angle_axis.lines[:1], frameon=False, loc="lower left")
+    c.legend(handles=[c.lines[0], c.lines[-1], angle_axis.lines[0]], frameon=False, loc="upper right",
+             bbox_to_anchor=(1, 0.8))
     return finish(fig, res, *zip((a, b, c), "abc"))
 
 
@@ -287,15 +289,17 @@ def pinv_figure(res):
     step = res["step"]
     curve(a, step, res["fa/angle_T"], "feedback_alignment", "∠(W, Bᵀ)")
     curve(a, step, res["fa/angle_pinv"], "backprop", "∠(W, B⁺)")
-    a.set(xlabel="training examples", ylabel="angle (deg)", ylim=(0, 100),
+    curve(a, step, res["fa/delta_T"], "feedback_alignment", "∠(Be, Wᵀe)", "--")
+    curve(a, step, res["fa/delta_pinv"], "backprop", "∠(Be, W⁺e)", "--")
+    a.set(xlabel="training examples", ylabel="angle (deg)", ylim=(0, 130),
           title="20-1000-20, quadratic target")
-    a.legend(frameon=False)
+    a.legend(frameon=False, loc="upper right", ncol=2)
     curve(b, res["linear/step"], res["linear/nse"], "feedback_alignment", "NSE")
     b.set(xlabel="training examples", ylabel="normalized squared error (test)", yscale="log", ylim=(1e-8, 2),
           title="30-20-10 linear, zero initial weights")
-    b.text(0.97, 0.95, f"at the end: ∠(W, Bᵀ) = {res['linear/angle_T'].mean():.0f}°,\n"
-           f"∠(W, B⁺) = {res['linear/angle_pinv'].mean():.0f}°", transform=b.transAxes,
-           ha="right", va="top")
+    ends = [("W, Bᵀ", "angle_T"), ("W, B⁺", "angle_pinv"), ("Be, Wᵀe", "delta_T"), ("Be, W⁺e", "delta_pinv")]
+    b.text(0.97, 0.95, "at the end:\n" + "\n".join(f"∠({pair}) = {res['linear/' + k].mean():.0f}°" for pair, k in ends),
+           transform=b.transAxes, ha="right", va="top")
     return finish(fig, res)
 
 
