@@ -107,7 +107,7 @@ def synthetic_quick():
         return np.tile(end + (90 - end) * np.exp(-3 * epoch) + lag * (epoch == 0.5), (2, 1))
 
     res = Results("mnist", "quick", mnist.EXPERIMENT.config("quick"), {"epoch": epoch},
-                  {"runs": [0, 1], "backend": "torch", "device": "cpu", "dtype": "float32"})
+                  {"runs": [0, 1], "backend": "torch", "device": "cpu", "dtype": "float32", "seconds": 20.0})
     start = mnist.initial_fields(res)
     arrays = {"shallow/error": fall(17), "backprop/error": fall(14.5),
               "feedback_alignment/error": fall(13.7, lag=2), f"{mnist.SPARSE}/error": fall(13.9),
@@ -144,3 +144,16 @@ def test_smoothness_tells_random_from_smooth_weights():
     random = rng.uniform(-1, 1, (50, 784))
     assert abs(mnist.smoothness(random).mean()) < 0.01
     assert np.all(mnist.smoothness(blobs(random, 10.0)) > 0.9)
+
+
+def test_chapter_glues_exactly_what_prose_computes():
+    """Every number the MNIST chapter glues is computed by `mnist.prose`, and nothing more."""
+    import json
+    import re
+    from pathlib import Path
+
+    nb = json.loads((Path(__file__).resolve().parent.parent / "chapters" / "mnist.ipynb").read_text())
+    cited = {name for cell in nb["cells"] if cell["cell_type"] == "markdown"
+             for name in re.findall(r"\{glue:text\}`([^`]+)`", "".join(cell["source"]))}
+    for res in (falib.reproduce("mnist", "paper"), synthetic_quick()):
+        assert set(mnist.prose(res)) == cited

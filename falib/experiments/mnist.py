@@ -294,6 +294,41 @@ def field_claims(res) -> list[Claim]:
     ]
 
 
+SHORT = {"backprop": "bp", "feedback_alignment": "fa", SPARSE: "sparse", "shallow": "shallow"}   # glue names
+
+
+def prose(res) -> dict[str, str]:
+    """What the chapter's text says about these results, as text for ``glue``: numbers, and the
+    few words (ahead/behind, further/less far) that depend on them."""
+    final, epoch, n = final_errors(res), res["epoch"], len(res.meta["runs"])
+    mean = {k: float(v.mean()) for k, v in final.items()}
+    f, angle, sparse_angle = field_stats(res), res["feedback_alignment/angle"], res[f"{SPARSE}/angle"]
+    bp, late = 100 * res["backprop/error"].mean(0), int(np.argmin(abs(epoch - 0.8 * epoch[-1])))
+    lead = mean["feedback_alignment"] - mean["backprop"]
+    seconds = res.meta["seconds"] / n
+    return {f"{SHORT[k]}_error": f"{m:.2f}%" for k, m in mean.items()} | {
+        "runs": str(n), "epochs": f"{epoch[-1]:g}",
+        "max_se": f"{max(v.std(ddof=1) / np.sqrt(n) for v in final.values()):.3f}" if n > 1 else "unknown (one run)",
+        "fa_vs_bp": "ahead of" if lead < 0 else "behind",
+        "shallow_vs_paper": "below" if mean["shallow"] < PAPER_ERRORS["shallow"] else "above", "fa_bp_gap": f"{abs(lead):.2f}",
+        "at_paper_end": (f"at epoch {PAPER_END[1]}, near where the paper stopped, our means stood at "
+                         + ", ".join(f"{v:.1f}% ({LABELS[k]})" for k, v in error_at(res, PAPER_END[1]).items())
+                         if epoch[-1] >= PAPER_END[1] else
+                         f"our run ends at epoch {epoch[-1]:g}, before the paper's end of training"),
+        "late_epoch": f"{epoch[late]:g}", "bp_late": f"{bp[-1] - bp[late]:+.2f}",
+        "bp_best": f"{bp.min():.2f}%", "bp_best_epoch": f"{epoch[np.argmin(bp)]:g}",
+        "angle_start": f"{angle[:, 0].min():.0f}-{angle[:, 0].max():.0f}°",
+        "fa_angle_end": f"{angle[:, -1].mean():.0f}°", "sparse_angle_end": f"{sparse_angle[:, -1].mean():.0f}°",
+        "sparse_angle_vs": "larger" if sparse_angle[:, -1].mean() > angle[:, -1].mean() else "smaller",
+        "run_time": f"{seconds / 60:.0f} minutes" if seconds > 120 else f"{seconds:.0f} s",
+        "smooth_random": f"{f['random']['smooth']:.3f}", "smooth_sd": f"{f['random']['sd']:.3f}",
+        **{f"smooth_{SHORT[k]}": f"{f[k]['smooth']:.3f}" for k in DEEP},
+        **{f"change_{SHORT[k]}": f"{f[k]['change']:.2f}" for k in DEEP},
+        **{f"moved_{SHORT[k]}": f"{f[k]['moved']:.0%}" for k in DEEP},
+        "fa_moves": "further" if f["feedback_alignment"]["moved"] > f["backprop"]["moved"] else "less far",
+    }
+
+
 def figure(res):
     """Fig. 3a (test error over training) and Fig. 3b (angle between δ_FA and δ_BP).
 
