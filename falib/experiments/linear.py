@@ -231,3 +231,36 @@ def search_figure(res):
 
 EXPERIMENT = Experiment("linear", "Fig. 2: linear 30-20-10 network", {"quick": QUICK, "paper": PAPER},
                         compute, claims, order=2)
+
+
+def prose(res, paper=None) -> dict:
+    """The numbers the chapter states, as text: from `res`, and the search from `paper` (the
+    paper-profile results, where the search runs)."""
+    step, eta, cfg = res["step"], res.config["eta"], res.config
+    mean = {k[:-4]: np.mean(v, axis=0) for k, v in res.arrays.items() if k.endswith("/nse")}
+    half = {k: steps_to(step, m, 0.5) for k, m in mean.items()}
+    last = slice(-len(step) // 10, None)   # the last tenth of the run
+    h2, limit = res["shallow_tuned/h2"], res["shallow_tuned/limit"]
+    m = eta["shallow"] * h2 / 2            # LMS misadjustment: excess error / least error = m / (1 - m)
+    angle = res["feedback_alignment/angle"]
+    out = {"runs": str(angle.shape[0]), "steps": f"{step[-1]:,}",
+           "eta_bp": f"{eta['backprop']:g}", "eta_np": f"{eta['node_perturbation']:.2g}",
+           "eta_shallow": f"{eta['shallow']:g}", "sigma": f"{cfg['sigma']:g}",
+           "bp_final": f"{mean['backprop'][-1]:.0e}", "fa_final": f"{mean['feedback_alignment'][-1]:.0e}",
+           "bp_half": str(half["backprop"]), "fa_half": str(half["feedback_alignment"]),
+           "np_half": f"{half['node_perturbation']:,}", "np_final": f"{mean['node_perturbation'][-1]:.2f}",
+           "np_fall": f"{mean['node_perturbation'][last][0] - mean['node_perturbation'][-1]:.2f}",
+           "shallow_final": f"{mean['shallow'][-1]:.2f}", "h2": f"{h2.mean():.3f}",
+           "step_bp": f"{eta['backprop'] * h2.mean():.0e}", "step_own": f"{eta['shallow'] * h2.mean():.1f}",
+           "tuned_final": f"{mean['shallow_tuned'][-1]:.2f}",
+           "tuned_late_sd": f"{np.std(mean['shallow_tuned'][last]):.3f}",
+           "limit": f"{limit.mean():.2f}", "limit_range": f"{limit.min():.2f} to {limit.max():.2f}",
+           "floor": f"{np.mean(limit * (1 + m / (1 - m))):.2f}",
+           "angle_start": f"{angle[:, 0].mean():.0f}°", "angle_late": f"{angle[:, angle.shape[1] // 2:].mean():.0f}°",
+           "angle_min": f"{angle.min():.0f}°"}
+    if paper is not None:
+        best = best_rates(paper)
+        out.update(search_runs=str(len(paper.config["search"]["runs"])), fa_best=f"{best['feedback_alignment']:g}",
+                   fa_best_is=("the same as backprop's" if np.isclose(best["feedback_alignment"], best["backprop"])
+                               else "a different one"))
+    return out
