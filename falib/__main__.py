@@ -6,6 +6,7 @@ import signal
 import sys
 
 from .backend import BACKENDS, DEVICES, DTYPES, Backend
+from .engines import executor
 from .experiments import PROFILES, get, names, reproduce
 from .training import DivergenceError
 
@@ -14,7 +15,8 @@ EXIT_CODES = f"""exit codes:
   0  every claim is as expected (a declared known gap that still fails counts as expected)
   {CLAIM_FAILED}  a claim is not as expected
   {CANNOT_RUN}  could not run: bad arguments, missing or unreadable data or results, an output
-     or cache folder that cannot be written, training that diverged"""
+     or cache folder that cannot be written, an unreachable Dask scheduler, training that
+     diverged or stalled"""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,6 +38,10 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--backend", default=None, help=" or ".join(BACKENDS) + " (default: the experiment's)")
         s.add_argument("--device", default="cpu", help=" or ".join(DEVICES))
         s.add_argument("--dtype", default=None, help=" or ".join(DTYPES) + " (default: the profile's)")
+    run.add_argument("--jobs", type=int, default=1,
+                     help="compute the run's chunks on a pool of this many local processes (default 1: here)")
+    run.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                     help="compute the chunks on the Dask cluster of this scheduler instead")
     return p
 
 
@@ -53,8 +59,10 @@ def command(args) -> int:
         experiment = get(args.experiment)
         config = experiment.config(args.profile)
         backend = Backend(args.backend or experiment.backend.name, args.device, args.dtype or config["dtype"])
-        results = reproduce(args.experiment, args.profile, backend=backend, folder=args.out,
-                            recompute=args.command == "reproduce")
+        recompute = args.command == "reproduce"
+        with executor(args.jobs if recompute else 1, args.scheduler if recompute else None) as chunks:
+            results = reproduce(args.experiment, args.profile, backend=backend, folder=args.out,
+                                recompute=recompute, executor=chunks)
         if args.command == "reproduce":
             print(f"{experiment.title}: {results.meta['seconds']} s on {backend.name}/{backend.device} "
                   f"({backend.dtype}); saved {results.file_name}")

@@ -13,6 +13,7 @@ import os
 import platform
 import subprocess
 import time
+from importlib import metadata
 from pathlib import Path
 
 import numpy as np
@@ -77,11 +78,10 @@ def git_commit() -> str | None:
 
 
 def versions() -> dict:
-    """NumPy's and (if installed) PyTorch's version."""
+    """NumPy's and (if installed) PyTorch's version, read without importing PyTorch."""
     try:
-        import torch
-        torch_version = torch.__version__
-    except ImportError:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
         torch_version = None
     return {"numpy": np.__version__, "torch": torch_version}
 

@@ -8,7 +8,7 @@ import pkgutil
 import shutil
 import sys
 import time
-from concurrent.futures import FIRST_EXCEPTION, wait
+from concurrent.futures import as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,16 +98,16 @@ class Experiment:
         return Results(self.name, profile, config, self._merge(parts), meta)
 
     def _collect(self, futures, parts, profile, config, checkpoints):
-        """Save each chunk as it arrives; on the first failure, cancel the rest and raise it."""
-        pending = set(futures)
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_EXCEPTION)
-            for future in done:
-                if future.exception() is not None:
-                    for other in pending:
-                        other.cancel()
-                    raise future.exception()
+        """Save each chunk as it arrives; after a failure, keep the chunks that still finish, then
+        raise the first error (a rerun resumes from their checkpoints)."""
+        errors = []
+        for future in as_completed(futures):
+            if future.exception() is not None:
+                errors.append(future.exception())
+            else:
                 parts[futures[future]] = self._finish(profile, config, checkpoints, future.result())
+        if errors:
+            raise errors[0]
 
     def _part(self, profile, config, arrays, meta) -> Results:
         return Results(self.name, profile, per_chunk(config), arrays, meta)
