@@ -1,16 +1,18 @@
 #!/usr/bin/env python3
 """Set up and run the project with nothing but Python 3.10+.
 
-    python3 tasks.py book   # build the HTML book into _build/html (paper-profile figures)
-    python3 tasks.py test   # unit tests, then every chapter executed by nbval (quick profile)
+    python3 tasks.py book     # build the HTML book into _build/html (paper-profile figures)
+    python3 tasks.py test     # unit tests, then every chapter executed by nbval (quick profile)
+    python3 tasks.py browser  # build the book, then load every page in headless Chromium
 
-Both create the virtual environment `.venv` if needed and install the pinned dependencies
+All three create the virtual environment `.venv` if needed and install the pinned dependencies
 (constraints.txt) and falib itself, editable, into it.
 """
 import os
 import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import venv
 from pathlib import Path
@@ -18,6 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent
 VENV = ROOT / ".venv"
 BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+MATHJAX = "mathjax@3.2.2"   # the version the book's CDN link (mathjax@3) resolves to
 
 
 def run(*args, **env):
@@ -25,11 +28,11 @@ def run(*args, **env):
     subprocess.run(list(map(str, args)), cwd=ROOT, check=True, env={**os.environ, **env})
 
 
-def setup():
+def setup(extras="book,test"):
     if not (BIN / "python").exists():
         venv.create(VENV, with_pip=True)
     run(BIN / "python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-        "-c", "constraints.txt", "-e", ".[book,test]")
+        "-c", "constraints.txt", "-e", f".[{extras}]")
 
 
 def book():
@@ -50,8 +53,30 @@ def test():
             FALIB_PROFILE="quick", FALIB_CACHE=cache, FALIB_PROGRESS="0")
 
 
+def mathjax() -> Path:
+    """MathJax 3's es5/ folder, from the npm registry (``npm pack``), for the offline browser test."""
+    folder = ROOT / "_build" / "mathjax"
+    es5 = folder / "package" / "es5"
+    if not (es5 / "tex-mml-chtml.js").exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        print("+ npm pack", MATHJAX, flush=True)
+        subprocess.run(["npm", "pack", "--silent", MATHJAX], cwd=folder, check=True)
+        with tarfile.open(next(folder.glob("mathjax-*.tgz"))) as tar:
+            tar.extractall(folder, **({"filter": "data"} if hasattr(tarfile, "data_filter") else {}))
+    return es5
+
+
+def browser():
+    """Build the book, then check every page in headless Chromium (needs `chromium` and `npm`)."""
+    book()
+    setup("book,test,browser")
+    run(BIN / "python", "-m", "pytest", "-q", "tests/browser", FALIB_BOOK=ROOT / "_build" / "html",
+        FALIB_MATHJAX=mathjax(), FALIB_SCREENSHOTS=ROOT / "_build" / "screenshots")
+    print(f"screenshots: {ROOT / '_build' / 'screenshots'}")
+
+
 if __name__ == "__main__":
-    commands = {"book": book, "test": test}
+    commands = {"book": book, "test": test, "browser": browser}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:
