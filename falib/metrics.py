@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from array_api_compat import array_namespace
 
 
@@ -67,3 +68,9 @@ def delta_angles(net, rule, p, target) -> list:
 
     ours, bp = rule.deltas(net, p, target), Backprop().deltas(net, p, target)
     return [angle(a, b) for a, b in zip(ours[:-1], bp[:-1])]
+
+
+def first_below(step, curve, level):
+    """The first recorded step at which a (host) `curve` is below `level`, or None if it never is."""
+    below = np.flatnonzero(np.asarray(curve) < level)
+    return int(step[below[0]]) if below.size else None

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..backend import shared_rng, to_numpy
 from ..claims import Claim, Claims
-from ..metrics import delta_angles, normalized_squared_error
+from ..metrics import delta_angles, first_below, normalized_squared_error
 from ..networks import Network
 from ..rules import make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
@@ -120,12 +120,6 @@ def compute(config, backend, runs):
     return out
 
 
-def steps_to(step, curve, level):
-    """The first recorded step at which `curve` is below `level` (None if it never is)."""
-    below = np.flatnonzero(curve < level)
-    return int(step[below[0]]) if below.size else None
-
-
 def best_rates(res) -> dict:
     """Each rule's best rate in the search (only in results computed with a search)."""
     return {name: float(res["search/eta"][np.argmin(res[f"search/{name}"])]) for name in RULES}
@@ -136,7 +130,7 @@ def claims(res) -> Claims:
     angle = res["feedback_alignment/angle"]
     late = angle[:, angle.shape[1] // 2:]
     step, n = res["step"], angle.shape[0]
-    half = {k: steps_to(step, np.mean(res[f"{k}/nse"], axis=0), 0.5) for k in RULES}
+    half = {k: first_below(step, np.mean(res[f"{k}/nse"], axis=0), 0.5) for k in RULES}
     limit = float(res["shallow_tuned/limit"].mean())
     found = [Claim(
         "bp-learns", "Backprop drives the error near zero (final NSE < 0.05)", "loss sent rapidly towards zero",
@@ -238,7 +232,7 @@ def prose(res, paper=None) -> dict:
     paper-profile results, where the search runs)."""
     step, eta, cfg = res["step"], res.config["eta"], res.config
     mean = {k[:-4]: np.mean(v, axis=0) for k, v in res.arrays.items() if k.endswith("/nse")}
-    half = {k: steps_to(step, m, 0.5) for k, m in mean.items()}
+    half = {k: first_below(step, m, 0.5) for k, m in mean.items()}
     last = slice(-len(step) // 10, None)   # the last tenth of the run
     h2, limit = res["shallow_tuned/h2"], res["shallow_tuned/limit"]
     m = eta["shallow"] * h2 / 2            # LMS misadjustment: excess error / least error = m / (1 - m)
@@ -248,12 +242,13 @@ def prose(res, paper=None) -> dict:
            "eta_shallow": f"{eta['shallow']:g}", "sigma": f"{cfg['sigma']:g}",
            "bp_final": f"{mean['backprop'][-1]:.0e}", "fa_final": f"{mean['feedback_alignment'][-1]:.0e}",
            "bp_half": str(half["backprop"]), "fa_half": str(half["feedback_alignment"]),
+           "fa_early": ("faster than" if half["feedback_alignment"] < half["backprop"] else
+                        "as fast as" if half["feedback_alignment"] == half["backprop"] else "slower than"),
            "np_half": f"{half['node_perturbation']:,}", "np_final": f"{mean['node_perturbation'][-1]:.2f}",
            "np_fall": f"{mean['node_perturbation'][last][0] - mean['node_perturbation'][-1]:.2f}",
            "shallow_final": f"{mean['shallow'][-1]:.2f}", "h2": f"{h2.mean():.3f}",
            "step_bp": f"{eta['backprop'] * h2.mean():.0e}", "step_own": f"{eta['shallow'] * h2.mean():.1f}",
            "tuned_final": f"{mean['shallow_tuned'][-1]:.2f}",
-           "tuned_late_sd": f"{np.std(mean['shallow_tuned'][last]):.3f}",
            "limit": f"{limit.mean():.2f}", "limit_range": f"{limit.min():.2f} to {limit.max():.2f}",
            "floor": f"{np.mean(limit * (1 + m / (1 - m))):.2f}",
            "angle_start": f"{angle[:, 0].mean():.0f}°", "angle_late": f"{angle[:, angle.shape[1] // 2:].mean():.0f}°",

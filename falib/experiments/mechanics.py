@@ -7,7 +7,7 @@ from array_api_compat import array_namespace
 
 from ..backend import shared_rng, to_numpy
 from ..claims import Claim, Claims
-from ..metrics import angle, normalized_squared_error, pinv, span_fraction
+from ..metrics import angle, first_below, normalized_squared_error, pinv, span_fraction
 from ..networks import Network
 from ..plots import COLORS, WIDTH, curve, finish
 from ..rules import make_rule
@@ -305,3 +305,39 @@ def pinv_figure(res):
 
 EXPERIMENT = Experiment("mechanics", "Fig. 5: the mechanics of feedback alignment, 20-1000-20",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=6)
+
+
+def prose(res) -> dict:
+    """The numbers the chapter states, as text."""
+    step, units = res["step"], res["fa/unit_angles"]
+    start, end, mean_units = units[..., 0], units[..., -1], units.mean(axis=(0, 1))
+    fa_T, nse = res["fa/angle_T"].mean(axis=0), {k: res[f"{k}/nse"].mean(axis=0) for k in
+                                                 ("fa", "frozen_W0", "phase1", "phase2", "phase3", "control")}
+    r3, rc = relative_drop(res["phase3/nse"]), relative_drop(res["control/nse"])
+    w_gap = res["fa/angle_pinv"][:, -1] - res["fa/angle_T"][:, -1]
+    chance = np.sqrt(res.config["sizes"][2] / res.config["sizes"][1])
+    deg = lambda x: f"{x:.0f}°"   # noqa: E731
+    two = lambda x: f"{x:.2f}"    # noqa: E731
+    return {
+        "runs": str(units.shape[0]), "examples": f"{step[-1]:,}", "units_total": str(end.size),
+        "unit_start": deg(start.mean()), "unit_start_range": f"{start.min():.0f}° to {start.max():.0f}°",
+        "unit_below60": f"{first_below(step, mean_units, 60) or step[-1]:,}", "unit_end": deg(end.mean()),
+        "units_below": f"{np.sum(end < 90)} of the {end.size}", "unit_worst": deg(end.max()),
+        "W_peak": deg(fa_T[: len(fa_T) // 5].max()), "W_end": deg(fa_T[-1]),
+        "frozen_end": f"{res['frozen_W0/angle_T'][:, -1].mean():.1f}°",
+        "nse_start": two(nse["frozen_W0"][0]), "frozen_nse": two(nse["frozen_W0"][-1]), "fa_nse": two(nse["fa"][-1]),
+        "p1_start": two(nse["phase1"][0]), "p1_end": two(nse["phase1"][-1]), "p2_end": two(nse["phase2"][-1]),
+        "p2_angle": deg(res["phase2/angle_T"][:, -1].mean()), "p3_end": two(nse["phase3"][-1]),
+        "p3_removed": f"{r3.mean():.0%}", "W_growth": f"{np.mean(res['phase2/W_norm'] / res['phase1/W_norm']):.0f}",
+        "ctl_start": two(nse["control"][0]), "ctl_end": two(nse["control"][-1]),
+        "ctl_change": f"{'rises' if rc.mean() < 0 else 'falls'} by {abs(rc.mean()):.0%}",
+        "span1": f"{res['phase1/span'].mean():.0%}", "span2": f"{res['phase2/span'].mean():.0%}",
+        "chance": f"{chance:.0%}",
+        "w_gap": f"{w_gap.mean():+.2f}°", "w_gap_range": f"{w_gap.min():+.2f}° to {w_gap.max():+.2f}°",
+        "d_pinv": f"{late(res['fa/delta_pinv']).mean():.1f}°", "d_T": f"{late(res['fa/delta_T']).mean():.1f}°",
+        "lin_nse": f"{res['linear/nse'][:, -1].max():.0e}",
+        "lin_span": f"{min(res['linear/span_W0'].min(), res['linear/span_W'].min()):.6f}",
+        "lin_pinv": deg(res["linear/angle_pinv"].mean()), "lin_T": deg(res["linear/angle_T"].mean()),
+        "lin_d_pinv": deg(res["linear/delta_pinv"].mean()), "lin_d_T": deg(res["linear/delta_T"].mean()),
+    }
+
