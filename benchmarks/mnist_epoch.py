@@ -32,8 +32,14 @@ def epoch_flop(n: int) -> float:
     return 2.0 * BATCH * steps * (forward + n1 * n2 + forward)
 
 
-def falib_epoch(rule_name: str, x, y) -> float:
-    backend = Backend("torch", "cpu", "float32")
+def sync(device: str) -> None:
+    """Wait for the device to finish its queued work (a GPU runs asynchronously)."""
+    if device == "cuda":
+        torch.cuda.synchronize()
+
+
+def falib_epoch(rule_name: str, x, y, device: str = "cpu") -> float:
+    backend = Backend("torch", device, "float32")
     X, Y = columns(x, backend), columns(y, backend)
     net = Network.init(SIZES, "logistic", SCALE, backend=backend)
     rule = make_rule(rule_name, **({"scale": BETA} if rule_name == "feedback_alignment" else {}))
@@ -41,21 +47,24 @@ def falib_epoch(rule_name: str, x, y) -> float:
     steps = len(x) // BATCH
     start = time.perf_counter()
     train(net, rule, minibatches(X, Y, BATCH), steps=steps, eta=ETA, decay=DECAY, record_every=steps)
+    sync(device)
     return time.perf_counter() - start
 
 
-def torch_epoch(x, y) -> float:
+def torch_epoch(x, y, device: str = "cpu") -> float:
     model = torch.nn.Sequential(torch.nn.Linear(784, 1000), torch.nn.Sigmoid(),
-                                torch.nn.Linear(1000, 10), torch.nn.Sigmoid())
+                                torch.nn.Linear(1000, 10), torch.nn.Sigmoid()).to(device)
     # the same loss as falib's: half the squared error summed over outputs, mean over the batch
     opt = torch.optim.SGD(model.parameters(), lr=ETA, weight_decay=DECAY)
-    X, Y = torch.from_numpy(x), torch.from_numpy(y)
+    X, Y = torch.from_numpy(x).to(device), torch.from_numpy(y).to(device)
+    sync(device)
     start = time.perf_counter()
     for i in range(0, len(x) - BATCH + 1, BATCH):
         opt.zero_grad()
         loss = 0.5 * ((model(X[i:i + BATCH]) - Y[i:i + BATCH]) ** 2).sum(dim=1).mean()
         loss.backward()
         opt.step()
+    sync(device)
     return time.perf_counter() - start
 
 
