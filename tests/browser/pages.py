@@ -13,6 +13,7 @@ import json
 import threading
 from pathlib import Path
 
+MIN_SCALE = 0.9   # figures are drawn at the column's width (falib.plots.WIDTH): shown at >= 90%
 MATHJAX_CDN = "https://cdn.jsdelivr.net/npm/mathjax@3/es5/"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
@@ -21,13 +22,17 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-
 MEASURE = """() => {
   const main = document.querySelector('main') || document.body;
   const imgs = [...main.querySelectorAll('img')];
-  const text = main.innerText;
+  const prose = main.cloneNode(true);   // the text outside code, where raw TeX or Markdown is a bug
+  prose.querySelectorAll('pre, code, .highlight, .sig, script, style').forEach(e => e.remove());
+  const text = prose.textContent;
   return {
     images: imgs.map(i => ({src: i.getAttribute('src'), width: i.naturalWidth, complete: i.complete})),
     figures: [...main.querySelectorAll('figure')].map(f => ({
-        id: f.id, loaded: [...f.querySelectorAll('img')].some(i => i.naturalWidth > 0)})),
+        id: f.id, loaded: [...f.querySelectorAll('img')].some(i => i.naturalWidth > 0),
+        scale: Math.min(...[...f.querySelectorAll('img')].map(i => i.width / (i.naturalWidth || 1)))})),
     unnumbered: [...main.querySelectorAll('.cell_output img')].filter(i => !i.closest('figure'))
         .map(i => i.getAttribute('src')),
+    rawMarkdown: ['|---', '|:--', '**'].filter(s => text.includes(s)),
     rawMath: ['\\\\(', '\\\\[', '$$', '\\\\begin{', '\\\\frac'].filter(s => text.includes(s)),
     mathErrors: main.querySelectorAll('mjx-merror, .MathJax_Error').length,
     typeset: main.querySelectorAll('mjx-container').length,
@@ -101,6 +106,7 @@ def check(browser, url: str, mathjax: Path, figures: list[str], screenshot: Path
     problems += [f"request off the local server: {u}" for u in blocked]
     problems += [f"image did not load: {i['src']}" for i in seen["images"] if not i["width"]]
     problems += [f"raw TeX left in the text: {s!r}" for s in seen["rawMath"]]
+    problems += [f"raw Markdown left in the text: {s!r}" for s in seen["rawMarkdown"]]
     problems += [f"{seen['mathErrors']} formula(s) MathJax could not typeset"] if seen["mathErrors"] else []
     problems += [f"error output in a cell: {t!r}" for t in seen["errorOutputs"]]
     problems += [f"an output image that is not a numbered figure (give its cell myst-nb figure metadata): {s}"
@@ -108,6 +114,8 @@ def check(browser, url: str, mathjax: Path, figures: list[str], screenshot: Path
     found = {f["id"]: f["loaded"] for f in seen["figures"]}
     problems += [f"figure {name} is missing" for name in figures if name not in found]
     problems += [f"figure {name} has no loaded image" for name in figures if found.get(name) is False]
+    problems += [f"figure {f['id']} is shrunk to {f['scale']:.0%} of its drawn size: its text is too small to read"
+                 for f in seen["figures"] if f["loaded"] and f["scale"] < MIN_SCALE]
     if len(found) != len(figures):
         problems.append(f"{len(found)} figures on the page, {len(figures)} expected ({sorted(found)})")
     return problems
