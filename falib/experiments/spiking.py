@@ -20,7 +20,7 @@ import numpy as np
 from ..backend import Backend, replica_rng, shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..data import load_mnist
-from ..plots import COLORS, curve, finish, panel_label
+from ..plots import COLORS, WIDTH, curve, finish, panel_label
 from ..results import cache_dir
 from ..spiking import SpikingNetwork, class_targets, classify, present
 from ..training import DivergenceError, progress_bar
@@ -54,7 +54,7 @@ PAPER = {
     "dtype": "float32",
 }
 QUICK = dict(PAPER, sizes=[784, 300, 300, 300, 100], eta=1e-2, runs=2, streams=10, images=3000,
-             test_every=1000, val_images=500, test_images=1000, rate_images=500, compare_images=1000)
+             test_every=1000, val_images=1000, test_images=1000, compare_images=1000)
 RESUMABLE = ("images",)   # settings that a saved state does not depend on
 
 
@@ -302,7 +302,7 @@ def claims(res) -> Claims:
               "paper's, either way", f"{PAPER_ERROR}% (one run)", ours,
               abs(final.mean() - PAPER_ERROR) <= TOLERANCE, figure="Fig. 4",
               tolerance=f"{TOLERANCE} points: the tolerance fixed for the paper's MNIST numbers (Fig. 3a) "
-              "before any paper-scale run, applied unchanged", gap=GAP),
+              "before any paper-scale run, applied unchanged", gap=gap(res)),
         Claim("learns", "Feedback alignment trains the spiking network: every run's final test error is "
               "below half of chance (45%)", f"{PAPER_ERROR}%", ours, bool(np.all(final < 45)), figure="Fig. 4",
               tolerance="half of chance, one-sided: learning at all, whatever the final level"),
@@ -318,7 +318,15 @@ def claims(res) -> Claims:
     ])
 
 
-GAP = None   # set below, once the evidence exists
+PAPER_GAP = None   # the paper profile's declared gap, with its evidence (see the chapter)
+
+
+def gap(res) -> str | None:
+    """Why the paper's error is not reached, where it is not (a declared known gap)."""
+    if res.profile == "paper":
+        return PAPER_GAP
+    return (f"the {res.profile} profile trains a smaller network ({'-'.join(map(str, res.config['sizes']))}) "
+            f"on {res['images'][-1]:,} images, a fraction of one pass, to run in a minute")
 
 
 def smoothed(x, y, width):
@@ -329,8 +337,8 @@ def smoothed(x, y, width):
 
 def figure(res):
     """Fig. 4: validation error over training, one stream against M, and one unit's dynamics."""
-    fig = plt.figure(figsize=(7.0, 6.4))
-    grid = fig.add_gridspec(2, 2)
+    fig = plt.figure(figsize=(WIDTH, 8.4))
+    grid = fig.add_gridspec(3, 2)
     a = fig.add_subplot(grid[0, 0])
     passes = res["images"] / res.config["train_images"]
     curve(a, passes, 100 * res["val_error"], "feedback_alignment", "validation error")
@@ -339,42 +347,41 @@ def figure(res):
     a.axhline(PAPER_ERROR, color="0.4", ls=":", lw=1.2)
     a.text(0.02, PAPER_ERROR, f"paper: {PAPER_ERROR}%", color="0.3", va="bottom", transform=a.get_yaxis_transform())
     a.set(xlabel="passes over the training images", ylabel="error (%)", yscale="log")
-    a.legend(loc="upper right")
+    a.legend(loc="upper right", fontsize="small")
     panel_label(a, "a")
     b = fig.add_subplot(grid[0, 1])
-    width = max(1, 1000 // res.config["online_every"])
     if "compare/online_error" in res.arrays:
         n = res["compare/online_error"].shape[1]
+        width = max(1, n // 20)   # about 20 points
         x, y = smoothed(res["online_images"][:n], 100 * res["compare/online_error"], width)
         curve(b, x, y, "backprop", "one stream (paper)")
         x, y = smoothed(res["online_images"][:n], 100 * res["online_error"][:, :n], width)
         curve(b, x, y, "feedback_alignment", f"{res.config['streams']} streams")
     b.set(xlabel="training images", ylabel="training error (%)", yscale="log")
-    b.legend(loc="upper right")
+    b.legend(loc="upper right", fontsize="small")
     panel_label(b, "b")
     steps = res.config["steps_per_image"]
-    for col, window in enumerate(("start", "end")):
-        ax = fig.add_subplot(grid[1, col])
+    for row, window in enumerate(("start", "end")):
+        ax = fig.add_subplot(grid[row + 1, :])
         v, s, m = (res[f"{window}/{k}"][0, :, -1] for k in ("v", "spikes", "modulator"))
         t = np.arange(len(v))
         ax.plot(t, v, color="0.2", lw=1.2)
         spikes = np.flatnonzero(s)
         ax.plot(spikes, np.full(spikes.size, ax.get_ylim()[1]), "|", color="0.2", ms=8)
-        ax.set(xlabel="time step", ylabel="potential v" if col == 0 else None,
-               title=f"{window} of training")
+        ax.set(xlabel=f"time step (a new image every {steps})", ylabel="potential v",
+               title=f"median-rate unit of hidden layer 1, {window} of training")
         twin = ax.twinx()
         twin.plot(t, m, color=COLORS["feedback_alignment"], lw=1.2)
-        if col == 1:
-            twin.set_ylabel("modulatory signal tanh(d)", color=COLORS["feedback_alignment"])
+        twin.set_ylabel("tanh(d)", color=COLORS["feedback_alignment"])
         for edge in range(0, len(t) + 1, steps):
             ax.axvline(edge - 0.5, color="0.85", lw=0.8, zorder=0)
-        panel_label(ax, "cd"[col])
+        panel_label(ax, "cd"[row])
     return finish(fig, res)
 
 
 def raster(res, window="end"):
     """Spikes of the recorded hidden units of run 0 over the recorded steps."""
-    fig, ax = plt.subplots(figsize=(7.0, 2.6))
+    fig, ax = plt.subplots(figsize=(WIDTH, 2.6))
     spikes = res[f"{window}/spikes"][0, :, :-1]
     t, unit = np.nonzero(spikes)
     ax.plot(t, unit, "|", color="0.2", ms=4)
