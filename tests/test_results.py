@@ -246,7 +246,8 @@ def test_committed_paper_results_are_current(name):
 
 def test_first_steps_of_a_paper_run_reproduce_the_stored_curve():
     steps = 4 * linear.PAPER["record_every"]
-    assert len(assert_paper_start(linear, 3, 1e-9, steps=steps)) == 5
+    curves = assert_paper_start(linear, 3, 1e-9, steps=steps)
+    assert {"backprop/nse", "feedback_alignment/nse", "feedback_alignment/angle"} <= set(curves)
 
 
 def test_bad_profile_and_experiment_list_valid_names():
