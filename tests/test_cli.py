@@ -136,18 +136,24 @@ def test_a_save_killed_midway_leaves_nothing(tmp_path):
 
 
 def test_two_concurrent_runs_both_succeed(tmp_path, use):
-    """Two runs of the same results at once: the second waits for the first, neither loses a chunk."""
+    """Two runs of the same results at once: the second waits for the first (it would otherwise
+    delete or overwrite the checkpoints the first is writing), and both succeed."""
+    who = []
+
     def slow(config, backend, runs):
+        who.append(threading.get_ident())
         time.sleep(0.2)
         return toy_compute(config, backend, runs)
 
     use(dataclasses.replace(TOY, compute=slow))
-    def run():
-        codes.append(falib.reproduce("toy", "quick", folder=tmp_path, recompute=True).meta["runs"])
 
-    codes, threads = [], [threading.Thread(target=run) for _ in range(2)]
+    def run():
+        done.append(falib.reproduce("toy", "quick", folder=tmp_path, recompute=True).meta["runs"])
+
+    done, threads = [], [threading.Thread(target=run) for _ in range(2)]
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    assert codes == [[0, 1], [0, 1]] and len(list(tmp_path.glob("toy-*.npz"))) == 1
+    assert done == [[0, 1], [0, 1]] and len(list(tmp_path.glob("toy-*.npz"))) == 1
+    assert who[0] == who[1] != who[2] == who[3]   # one run's two chunks, then the other's
