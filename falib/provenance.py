@@ -62,15 +62,15 @@ def fingerprint(module: str, path: str | os.PathLike | None = None) -> str:
 
 
 def git_commit() -> str | None:
-    """The commit checked out where falib lives, with ``+dirty`` if files differ from it; None
-    outside a git checkout."""
+    """The commit of the git checkout that falib is part of, with ``+dirty`` if falib's files differ
+    from it; None if falib is not tracked by a checkout."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=PACKAGE, capture_output=True, text=True, timeout=10)
 
     try:
         head = git("rev-parse", "HEAD")
-        if head.returncode:
-            return None
+        if head.returncode or git("ls-files", "--error-unmatch", str(PACKAGE / "__init__.py")).returncode:
+            return None   # not in a checkout, or in one that does not track falib (an installed copy)
         dirty = git("status", "--porcelain", "--untracked-files=no", "--", str(PACKAGE)).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
