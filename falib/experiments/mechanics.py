@@ -144,8 +144,9 @@ def norm(W):
 def linear_case(lin, seed, backend, runs):
     """The proven case (Supplementary Notes 13-14): a linear network from zero weights; B⁺B = I.
 
-    Returns its NSE curve and, at the end, W's angles with B^T and B⁺ and how much of W0 and W
-    lies in B's column space (all of it: W0 only ever changes by ``B e x^T``, W by ``e x^T W0^T``).
+    Returns its NSE curve and, at the end, W's angles with B^T and B⁺, the preprint's angles of
+    ``Be`` with ``W⁺e`` and ``W^T e``, and how much of W0 and W lies in B's column space (all of
+    it: W0 only ever changes by ``B e x^T``, W by ``e x^T W0^T``).
     """
     n_in, _, n_out = lin["sizes"]
     T = linear_target(shared_rng(seed, TASK_STREAM), n_out, n_in)
