@@ -1,0 +1,126 @@
+"""The chapters as a course: the set-up cell, and student and instructor notebooks from one source.
+
+Each chapter is the one source. An exercise in it is a ``{exercise}`` box, then its solution
+between ``{solution-start}`` and ``{solution-end}`` (hidden behind a toggle in the HTML book),
+whose code cells are tagged ``solution`` and carry a starter in ``metadata["falib"]["starter"]``,
+then a code cell tagged ``check`` that the student runs. From it, :func:`generate` writes
+
+* ``instructor/``: the chapter as it is, solutions in place, outputs cleared;
+* ``student/``: each solution cell replaced by its starter (a stub that raises
+  ``NotImplementedError`` with a hint), the solutions' prose removed, outputs cleared.
+
+    python -m falib.course [OUT]     # or: python3 tasks.py notebooks (into _build/course)
+"""
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = ROOT / "chapters"
+NEEDS_TORCH = {"mnist", "spiking"}   # chapters whose default backend is PyTorch
+
+SETUP = '''\
+# Set-up for Colab, or any Python without falib: install falib from the book's repository and
+# keep its paper-profile results (results/) beside it. Where falib is installed, it does nothing.
+import importlib, importlib.util, os, subprocess, sys
+
+REPOSITORY = "{url}"
+if importlib.util.find_spec("falib") is None:
+    source = os.environ.get("FALIB_SOURCE", REPOSITORY)   # FALIB_SOURCE: another clone (tests)
+    if not os.path.isdir("falib-book"):
+        subprocess.run(["git", "clone", "--quiet", "--depth", "1", source, "falib-book"], check=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "./falib-book[{extras}]"], check=True)
+    importlib.invalidate_caches()
+    os.environ["FALIB_RESULTS"] = os.path.abspath("falib-book/results")'''
+
+
+def repository_url(config: Path = ROOT / "_config.yml") -> str:
+    """The repository's address, from ``repository.url`` in the book's ``_config.yml``."""
+    import yaml
+
+    return yaml.safe_load(config.read_text())["repository"]["url"]
+
+
+def setup_cell(chapter: str, url: str | None = None) -> str:
+    """The source of the set-up cell that opens `chapter` (its file stem)."""
+    extras = "notebook,torch" if chapter in NEEDS_TORCH else "notebook"
+    return SETUP.format(url=url or repository_url(), extras=extras)
+
+
+def role(cell) -> str | None:
+    """A cell's part in an exercise: 'solution', 'check', 'solution-start', 'solution-end' or None."""
+    tags = cell.get("metadata", {}).get("tags", [])
+    for name in ("solution", "check"):
+        if name in tags:
+            return name
+    text = "".join(cell["source"]).lstrip("`~ \n")
+    for name in ("solution-start", "solution-end"):
+        if cell["cell_type"] == "markdown" and text.startswith("{" + name + "}"):
+            return name
+    return None
+
+
+def starter(cell) -> str:
+    """The stub that replaces a solution cell in the student notebook."""
+    stub = cell.get("metadata", {}).get("falib", {}).get("starter")
+    if not stub or "NotImplementedError" not in stub:
+        raise ValueError("a solution cell needs metadata['falib']['starter']: a stub that raises "
+                         f"NotImplementedError with a hint; this one has {stub!r}. Its code begins: "
+                         + "".join(cell["source"])[:80])
+    return stub
+
+
+def _cleared(cell):
+    cell = copy.deepcopy(cell)
+    if cell["cell_type"] == "code":
+        cell["outputs"], cell["execution_count"] = [], None
+    return cell
+
+
+def instructor(nb):
+    """The instructor's notebook: the chapter, solutions in place, outputs cleared."""
+    nb = copy.deepcopy(nb)
+    nb["cells"] = [_cleared(c) for c in nb["cells"]]
+    return nb
+
+
+def student(nb):
+    """The student's notebook: solutions replaced by their starters, their prose removed."""
+    nb, cells, hidden = copy.deepcopy(nb), [], False
+    for cell in nb["cells"]:
+        kind = role(cell)
+        if kind == "solution-start" or kind == "solution-end":
+            hidden = kind == "solution-start"
+            continue
+        if kind == "solution":
+            cell = dict(_cleared(cell), source=starter(cell))
+        elif hidden:
+            continue
+        cells.append(_cleared(cell))
+    if hidden:
+        raise ValueError("a {solution-start} has no {solution-end}")
+    nb["cells"] = cells
+    return nb
+
+
+def generate(out: Path = ROOT / "_build" / "course", chapters: Path = CHAPTERS) -> list[Path]:
+    """Write ``student/`` and ``instructor/`` versions of every chapter notebook into `out`."""
+    import nbformat
+
+    written = []
+    for path in sorted(Path(chapters).glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        for kind, make in (("student", student), ("instructor", instructor)):
+            target = Path(out) / kind / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nbformat.from_dict(make(nb)), target)
+            written.append(target)
+    return written
+
+
+if __name__ == "__main__":
+    folder = Path(sys.argv[1]) if len(sys.argv) > 1 else ROOT / "_build" / "course"
+    for p in generate(folder):
+        print(p)
