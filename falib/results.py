@@ -157,6 +157,10 @@ class Results:
                 np.savez_compressed(fh, __header__=np.asarray(json.dumps(header, sort_keys=True)),
                                     **self.arrays)
             os.replace(tmp, self.path(folder))
+        except OSError as err:
+            raise ResultsError(f"cannot write {self.path(folder)} ({err.strerror or err}); free space or "
+                               "choose another folder (--out), then run the same command again: finished "
+                               "chunks are kept as checkpoints") from err
         finally:
             if os.path.exists(tmp):
                 os.unlink(tmp)
