@@ -33,7 +33,7 @@ if importlib.util.find_spec("falib") is None:
         subprocess.run(["git", "clone", "--quiet", "--depth", "1", source, "falib-book"], check=True)
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "./falib-book[{extras}]"], check=True)
     importlib.invalidate_caches()
-    os.environ["FALIB_RESULTS"] = os.path.abspath("falib-book/results")'''
+    os.environ.setdefault("FALIB_RESULTS", os.path.abspath("falib-book/results"))'''
 
 
 def repository_url(config: Path = ROOT / "_config.yml") -> str:

@@ -1,0 +1,108 @@
+"""The checks a student runs after each exercise of the chapters.
+
+Each check recomputes what the exercise asks for independently, or tests the student's code on
+a case with a known answer, and raises an ``AssertionError`` that says what differs; on success
+it prints what it confirmed.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .backend import Backend, to_numpy
+
+
+def _ok(message: str):
+    print(f"✓ {message}")
+
+
+def _expect(condition: bool, message: str):
+    if not condition:
+        raise AssertionError(message)
+
+
+def _keys(found: dict, expected, what: str):
+    _expect(set(found) == set(expected), f"{what}: expected the keys {sorted(expected)}, got {sorted(found)}")
+
+
+# linear
+
+def feedback_scales(runs: dict):
+    """Linear, exercise 1: ``{scale: explorers.linear_run(feedback_scale=scale)}`` for 0.05, 0.5, 5."""
+    from .explorers import linear_run
+
+    _keys(runs, (0.05, 0.5, 5), "runs")
+    for scale, curves in runs.items():
+        again = linear_run(feedback_scale=scale)
+        _expect(np.allclose(curves["feedback_alignment"]["nse"], again["feedback_alignment"]["nse"],
+                            equal_nan=True), f"scale {scale}: feedback alignment's curve differs from "
+                f"explorers.linear_run(feedback_scale={scale})")
+    _expect(runs[5]["feedback_alignment"]["diverged"] is not None, "at scale 5 feedback alignment should diverge")
+    _ok("three feedback scales; feedback alignment learns at 0.05 and 0.5 and diverges at 5")
+
+
+def sign_symmetry(rule_class):
+    """Linear, exercise 2: the rule's ``send`` is ``sign(W[l+1])^T delta`` (numpy and torch)."""
+    from .networks import Network
+
+    for backend in (Backend(), Backend("torch", dtype="float64")):
+        net = Network.init([6, 5, 4, 3], "tanh", 0.5, seed=1, runs=[0, 1], backend=backend)
+        delta = backend.asarray(np.random.default_rng(0).standard_normal((2, 3, 7)))
+        rule = rule_class().bind(net, seed=1, runs=[0, 1], backend=backend)
+        got = to_numpy(rule.send(net, 1, delta))
+        W = to_numpy(net.W[2])
+        want = np.sign(W).swapaxes(-1, -2) @ to_numpy(delta)
+        _expect(got.shape == want.shape, f"send returned shape {got.shape}; expected {want.shape}")
+        _expect(np.allclose(got, want), f"on {backend.name}, send(net, l, delta) is not sign(W[l+1])ᵀ delta")
+    _ok("your sign-symmetry rule's update matches sign(W)ᵀ δ on NumPy and PyTorch")
+
+
+# mechanics
+
+def square_B(square: dict, tall: dict):
+    """Mechanics, exercise 1: ``mechanics.linear_case`` with sizes [30, 10, 10] and [30, 20, 10]."""
+    from .experiments import mechanics
+
+    for name, found, sizes in (("square", square, [30, 10, 10]), ("tall", tall, [30, 20, 10])):
+        want = mechanics.linear_case(dict(mechanics.PAPER["linear"], sizes=sizes), 2016, Backend(), range(3))
+        for k in ("linear/angle_T", "linear/angle_pinv"):
+            _expect(np.allclose(found[k], want[k]), f"{name}: {k} differs from mechanics.linear_case with "
+                    f"sizes {sizes}, seed 2016, runs range(3) on the NumPy backend")
+    _ok("both cases recomputed; compare the angles to Bᵀ and to B⁺ in each")
+
+
+def phase_order(swapped: dict, phase_steps: int = 300):
+    """Mechanics, exercise 2: the three phases with W trained first."""
+    from .explorers import mechanics_run
+
+    want = mechanics_run("W first", phase_steps=phase_steps)
+    _expect(np.allclose(swapped["angle_T"], want["angle_T"], atol=1e-3),
+            f"the angle curve differs from explorers.mechanics_run('W first', phase_steps={phase_steps})")
+    _ok("phases W, W0, W recomputed; look at the angle in each phase")
+
+
+# MNIST
+
+def mnist_feedback_scales(final: dict):
+    """MNIST, exercise 1: ``{beta: (final test error, final angle)}`` for 0.02, 0.2, 2, 20."""
+    _keys(final, (0.02, 0.2, 2, 20), "final")
+    for beta, (error, angle) in final.items():
+        _expect(0 <= error <= 1 and 0 <= angle <= 180, f"beta {beta}: expected (error in [0, 1], "
+                f"angle in degrees), got {(error, angle)}")
+    _ok("four feedback scales; which learn as fast as backprop, and how does the angle move?")
+
+
+def densities(runs: dict):
+    """MNIST, exercise 2: ``{density: explorers.sparse_run(density)}`` for 0.2 and 0.05."""
+    from .explorers import sparse_run
+
+    _keys(runs, (0.2, 0.05), "runs")
+    want = sparse_run(0.05)
+    _expect(np.allclose(runs[0.05]["error"], want["error"]), "density 0.05 differs from explorers.sparse_run(0.05)")
+    _ok("two densities recomputed; compare them with the shallow network")
+
+
+def stopping_epoch(epoch: float, valid: np.ndarray, epochs: np.ndarray):
+    """MNIST, exercise 3: the epoch of the lowest validation error."""
+    _expect(np.isclose(epoch, epochs[int(np.argmin(valid))]), f"the lowest validation error is at epoch "
+            f"{epochs[int(np.argmin(valid))]:g}, not {epoch:g}")
+    _ok(f"validation error lowest at epoch {epoch:g}")

@@ -1,0 +1,86 @@
+"""Student and instructor notebooks from the one source (falib.course).
+
+The instructor notebooks are the chapters (nbval runs them in full); here every student notebook
+runs its exercises up to the stubs: each stub raises NotImplementedError (or defines something
+that does), and every check fails on the stub. That the checks pass on the solutions is shown by
+the chapters' own run (nbval), where each check cell follows its solution.
+"""
+from pathlib import Path
+
+import matplotlib
+import nbformat
+import pytest
+
+from falib import course
+
+matplotlib.use("Agg")
+ROOT = Path(__file__).resolve().parent.parent
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+WITH_EXERCISES = [p for p in CHAPTERS if any(course.role(c) == "check" for c in nbformat.read(p, 4).cells)]
+
+
+def exercise_cells(nb):
+    """The cells from the first exercise on."""
+    first = next(i for i, c in enumerate(nb["cells"]) if "{exercise}" in "".join(c["source"]))
+    return nb["cells"][first:]
+
+
+def test_generate_writes_both_versions(tmp_path):
+    written = course.generate(tmp_path)
+    for kind in ("student", "instructor"):
+        assert sorted(p.name for p in (tmp_path / kind).iterdir()) == [p.name for p in CHAPTERS]
+    assert len(written) == 2 * len(CHAPTERS)
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_instructor_notebook_is_the_chapter(path):
+    nb = nbformat.read(path, 4)
+    mine = course.instructor(nb)
+    assert [c["source"] for c in mine["cells"]] == [c["source"] for c in nb.cells]
+    assert all(not c.get("outputs") for c in mine["cells"])
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_student_notebook_hides_every_solution(path):
+    nb = nbformat.read(path, 4)
+    solutions = [c["source"] for c in nb.cells if course.role(c) == "solution"]
+    student = course.student(nb)
+    text = "\n".join(c["source"] for c in student["cells"])
+    assert not any(s in text for s in solutions)
+    assert "{solution-start}" not in text and "{solution-end}" not in text
+    assert sum(course.role(c) == "check" for c in student["cells"]) == sum(course.role(c) == "check" for c in nb.cells)
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
+def test_every_exercise_has_a_starter_and_a_check(path):
+    cells = exercise_cells(nbformat.read(path, 4))
+    labels = [c["source"] for c in cells if "{exercise}" in c["source"]]
+    solutions = [c for c in cells if course.role(c) == "solution"]
+    checks = [c for c in cells if course.role(c) == "check"]
+    assert len(labels) == len(checks) and solutions, f"{path.name}: each exercise needs a solution and a check"
+    for c in solutions:
+        course.starter(c)   # raises if the starter is missing or does not raise NotImplementedError
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
+def test_student_stubs_raise_and_their_checks_fail(path, monkeypatch, tmp_path):
+    """Run the student notebook's exercises: a stub may raise only NotImplementedError, and each
+    check must fail after its stub; every other cell must run."""
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    failed = []
+    for cell in exercise_cells(course.student(nbformat.read(path, 4))):
+        if cell["cell_type"] != "code":
+            continue
+        kind = course.role(cell)
+        try:
+            exec(compile(cell["source"], f"<{path.stem} {kind or 'cell'}>", "exec"), namespace)
+        except NotImplementedError:
+            assert kind == "solution", f"{path.name}: a {kind or 'plain'} cell raised NotImplementedError"
+            continue
+        except Exception as err:   # noqa: BLE001 - a check must fail, whatever the way
+            assert kind == "check", f"{path.name}: a {kind or 'plain'} cell failed: {err!r}"
+            failed.append(cell["source"])
+            continue
+        assert kind != "check", f"{path.name}: this check passed on the stub:\n{cell['source']}"
+    assert failed
