@@ -1,7 +1,6 @@
 """The experiments behind the book's figures, each at two scales (profiles)."""
 from __future__ import annotations
 
-import fcntl
 import importlib
 import os
 import pkgutil
@@ -261,12 +260,26 @@ def exclusive(lock: Path):
     """Hold an exclusive lock on the file `lock` while the block runs: a second run of the same
     results waits for the first (without it, one would delete the checkpoints the other writes)."""
     with open(lock, "a") as fh:
-        try:
-            fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
+        if not _try_lock(fh):
             print(f"waiting for another run of the same results to finish (lock: {lock})", file=sys.stderr)
-            fcntl.flock(fh, fcntl.LOCK_EX)
+            while not _try_lock(fh):
+                time.sleep(1)
         try:
             yield
         finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+            _try_lock(fh, release=True)
+
+
+def _try_lock(fh, release: bool = False) -> bool:
+    """Take (or release) the lock on an open file without waiting; whether it was taken."""
+    try:
+        if os.name == "nt":
+            import msvcrt
+            fh.seek(0)
+            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK if release else msvcrt.LK_NBLCK, 1)
+        else:
+            import fcntl
+            fcntl.flock(fh, fcntl.LOCK_UN if release else fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return False
+    return True
