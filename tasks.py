@@ -4,8 +4,9 @@
     python3 tasks.py book     # build the HTML book into _build/html (paper-profile figures)
     python3 tasks.py test     # unit tests, then every chapter executed by nbval (quick profile)
     python3 tasks.py browser  # build the book, then load every page in headless Chromium
+    python3 tasks.py notebooks  # student and instructor notebooks into _build/course
 
-All three create the virtual environment `.venv` if needed and install the pinned dependencies
+Each creates the virtual environment `.venv` if needed and install the pinned dependencies
 (constraints.txt) and falib itself, editable, into it.
 """
 import os
@@ -75,8 +76,14 @@ def browser():
     print(f"screenshots: {ROOT / '_build' / 'screenshots'}")
 
 
+def notebooks():
+    """Student (solutions replaced by stubs) and instructor notebooks of every chapter, into _build/course."""
+    setup()
+    run(BIN / "python", "-m", "falib.course", ROOT / "_build" / "course")
+
+
 if __name__ == "__main__":
-    commands = {"book": book, "test": test, "browser": browser}
+    commands = {"book": book, "test": test, "browser": browser, "notebooks": notebooks}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:
