@@ -30,7 +30,8 @@ MEASURE = """() => {
     figures: [...main.querySelectorAll('figure')].map(f => ({
         id: f.id, loaded: [...f.querySelectorAll('img')].some(i => i.naturalWidth > 0),
         scale: Math.min(...[...f.querySelectorAll('img')].map(i => i.width / (i.naturalWidth || 1)))})),
-    unnumbered: [...main.querySelectorAll('.cell_output img')].filter(i => !i.closest('figure'))
+    unnumbered: [...main.querySelectorAll('.cell_output img')]   // exercise solutions are not the book's figures
+        .filter(i => !i.closest('figure') && !i.closest('.solution'))
         .map(i => i.getAttribute('src')),
     rawMarkdown: ['|---', '|:--', '**'].filter(s => text.includes(s)),
     rawMath: ['\\\\(', '\\\\[', '$$', '\\\\begin{', '\\\\frac'].filter(s => text.includes(s)),
