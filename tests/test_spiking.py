@@ -8,6 +8,7 @@ import pytest
 
 import falib
 from falib import Backend
+from falib.data import load_mnist
 from falib.experiments import spiking
 from falib.spiking import SpikingNetwork, class_targets, classify, present
 from falib.training import progress_bar
@@ -130,7 +131,7 @@ def test_stored_paper_run_starts_where_a_fresh_one_does():
     stored = falib.reproduce("spiking", "paper")
     backend = Backend(stored.meta["backend"], dtype=config["dtype"])
     net = spiking.network(config, backend, [0])
-    stream = spiking.Stream(falib.data.load_mnist(), config)
+    stream = spiking.Stream(load_mnist(), config)
     with progress_bar(0, "") as bar:
         fresh = np.stack(spiking.learn(net, stream, 0, 500 // config["streams"], config, bar), axis=1)
     np.testing.assert_allclose(fresh[0], stored["online_error"][0, :5], atol=0.021)

@@ -65,7 +65,7 @@ class Stream:
     def __init__(self, data, config):
         self.x, self.y = data.x_train[:config["train_images"]], data.y_train[:config["train_images"]]
         self.M, self.rng, self.orders = config["streams"], shared_rng(config["seed"], ORDER_STREAM), []
-        self.slots = len(self.y) // self.M   # per pass; the few images left over wait for the next pass
+        self.slots = len(self.y) // self.M   # per pass; a pass skips the few images M does not divide
 
     def indices(self, first: int, last: int) -> np.ndarray:
         """Image indices of slots ``first..last-1`` (counted from the start of training), (n, M)."""
@@ -75,6 +75,7 @@ class Stream:
 
 
 def check(config):
+    """Refuse a schedule that does not divide evenly into slots of M streams, naming the setting."""
     M = config["streams"]
     for key in ("test_every", "online_every", "compare_images"):
         if config[key] % M:
@@ -102,6 +103,7 @@ def targets(labels, config, M, backend):
 
 # --- the network, and what is measured on it -------------------------------------------------
 def network(config, backend, runs, streams=None):
+    """The network of `config` for `runs` (with `streams` instead of the configured number)."""
     return SpikingNetwork(config["sizes"], eta=config["eta"], gamma=config["gamma"], tau=config["tau"],
                           forward_scale=config["forward_scale"], feedback_scale=config["feedback_scale"],
                           seed=config["seed"], runs=runs, backend=backend, flush_every=config["flush_every"],
