@@ -1,12 +1,13 @@
-"""Fig. 3c,d: frozen layers stay put, the t-test claims can fail, and the stored paper run is reproducible."""
+"""Fig. 3c,d: frozen layers stay put, one B for every run, the stop rule, the settings come from the
+search, every claim can fail, and the stored paper run is reproducible."""
 import numpy as np
 import pytest
 
-from falib import Network, Results, make_rule, train
-from falib.experiments import deep
+from falib import Backend, Network, Results, make_rule, reproduce, train
+from falib.experiments import deep, deep_search
 from falib.tasks import network_target
 
-from .conftest import as_numpy, assert_paper_start
+from .conftest import altered, as_numpy, assert_claims_can_fail, assert_paper_start
 
 
 @pytest.mark.parametrize("frozen", [set(), {0}, {1}])
@@ -33,25 +34,95 @@ def test_target_network_is_tanh_then_linear():
     assert max(abs(w).max() for w in W) <= 0.5
 
 
-def fake_results(deep_nse, shallow_nse, frozen_nse):
-    arrays = {"step": np.array([0, 1])}
-    for rule in deep.RULES:
-        for kind, v in (("deep", deep_nse), ("shallow", shallow_nse), ("frozen", frozen_nse)):
-            arrays[f"{rule}/{kind}/nse"] = np.stack([np.ones_like(v), v], axis=1)
-    return Results("deep", "paper", deep.PAPER, arrays, {"runs": list(range(len(deep_nse)))})
+def test_one_draw_of_B_for_every_run_at_each_scale():
+    """The paper's practice: B1, B2 drawn once and fixed across runs; a scale multiplies that one draw."""
+    net = Network.init([30, 20, 10, 10], ["tanh", "tanh", "linear"], 0.1, runs=range(3))
+    B = deep.bind(deep.PAPER, net, "feedback_alignment", [1.0, 1.0], Backend()).B
+    half = deep.bind(deep.PAPER, net, "feedback_alignment", [0.5, 2.0], Backend()).B
+    for l in range(2):
+        assert np.array_equal(B[l][0], B[l][1]) and np.array_equal(B[l][0], B[l][2])
+    np.testing.assert_allclose(half[0], 0.5 * B[0])
+    np.testing.assert_allclose(half[1], 2.0 * B[1])
+    assert not np.array_equal(net.W[0][0], net.W[0][1]), "forward weights stay new in every run"
 
 
-def test_claims_hold_only_for_a_significant_gain():
-    rng = np.random.default_rng(0)
-    shallow = 0.07 + 0.003 * rng.standard_normal(20)
-    good = fake_results(0.01 + 0.003 * rng.standard_normal(20), shallow, np.full(20, 0.4))
-    assert deep.claims(good).ok
-    same = fake_results(shallow[::-1].copy(), shallow, np.full(20, 0.4))
-    assert [c.ok for c in deep.claims(same)] == [False, False, False]
-    kept = fake_results(0.01 + 0.003 * rng.standard_normal(20), shallow, np.full(20, 0.02))
-    assert [c.ok for c in deep.claims(kept)] == [True, True, False]
+def test_stop_where_validation_error_stops_falling_by_one_percent():
+    stop = lambda v: deep.stop_index(np.array(v), patience=2, min_improvement=0.01)
+    assert stop([1, 0.5, 0.25, 0.249, 0.248, 0.1]) == 2     # two records without a 1% cut: stop at 0.25
+    assert stop([1, 0.5, 0.25, 0.249, 0.2, 0.1]) == 5       # a cut within the patience: go on to the end
+    assert stop([1, 1.2, 1.3, 0.5]) == 0                    # rising at once: stop at the start
+
+
+def search_results(bp_final, fa_final, etas=(0.4, 0.8), scales=(0.5, 1.0)):
+    """A search whose validation curves fall linearly to the given final values (runs, ...)."""
+    ramp = np.linspace(1, 0, 11)
+    config = dict(deep_search.QUICK, eta=list(etas), feedback_scale=list(scales), patience=2)
+    bp = 1e-3 + np.asarray(bp_final)[..., None] * (1 - ramp) + ramp
+    fa = 1e-3 + np.asarray(fa_final)[..., None] * (1 - ramp) + ramp
+    return Results("deep-search", "quick", config, {"step": np.arange(11), "backprop": bp[None],
+                                                     "feedback_alignment": fa[None]}, {"runs": [0]})
+
+
+def test_search_picks_the_lowest_validation_error_and_never_a_diverged_setting():
+    fa = np.array([[[0.3, 0.2], [0.1, 0.4]], [[0.05, np.nan], [0.2, 0.01]]])   # (eta, s1, s2)
+    pick = deep_search.choice(search_results([0.2, 0.1], fa))
+    assert pick == {"eta": 0.8, "stop": 10, "feedback_scale": 1.0,
+                    "tuned": {"eta": 0.8, "feedback_scale": [1.0, 1.0]}}
+    pick = deep_search.choice(search_results([0.1, np.nan], fa))
+    assert (pick["eta"], pick["feedback_scale"]) == (0.4, 0.5)
+    assert "diverged" in deep_search.table(search_results([0.2, 0.1], fa)).data
+
+
+def test_settings_are_those_the_stored_search_chose():
+    pick = deep_search.choice(reproduce("deep-search", "paper"))
+    assert (deep.PAPER["eta"], deep.PAPER["feedback_scale"], deep.PAPER["tuned"]) == \
+        (pick["eta"], pick["feedback_scale"], pick["tuned"])
+    assert deep.QUICK["tuned"] == deep.PAPER["tuned"] and deep.QUICK["eta"] == deep.PAPER["eta"]
+
+
+def swap(res, rule_a, net_a, rule_b, net_b, factor=1.0):
+    """Results in which network (rule_a, net_a) scored what (rule_b, net_b) did, times `factor`."""
+    return altered(res, **{f"{rule_a}/{net_a}/test": res[f"{rule_b}/{net_b}/test"] * factor})
+
+
+def as_good_counterfactual(rule):
+    """A declared gap must start to hold (FA scores what backprop did); a holding claim must fail
+    (FA scores what its 3-layer net did)."""
+    key = deep.AS_GOOD[rule][0]
+    if key in deep.GAPS:
+        return lambda r: swap(r, rule, "deep", "backprop", "deep")
+    return lambda r: swap(r, rule, "deep", rule, "shallow")
+
+
+def depth_counterfactual(rule):
+    """A declared gap must start to hold (the rule scores what backprop did with 3 and 4 layers); a
+    holding claim must fail (its 4-layer networks score what its 3-layer ones did)."""
+    if f"depth-helps-{rule}" in deep.GAPS:
+        return lambda r: swap(swap(r, rule, "deep", "backprop", "deep"), rule, "shallow", "backprop", "shallow")
+    return lambda r: swap(r, rule, "deep", rule, "shallow")
+
+
+def test_every_claim_can_fail_on_a_counterfactual():
+    res = reproduce("deep", "paper")
+    control = (lambda r: swap(r, "feedback_alignment", "wide_frozen", "feedback_alignment", "wide", 10.0)) \
+        if "W0-learning-matters" in deep.GAPS else \
+        (lambda r: swap(r, "feedback_alignment", "wide_frozen", "feedback_alignment", "wide"))
+    assert_claims_can_fail(deep.claims, res, {
+        **{f"depth-helps-{rule}": depth_counterfactual(rule) for rule in deep.DEPTH},
+        "fa-as-good-as-backprop": as_good_counterfactual("feedback_alignment"),
+        "fa-tuned-as-good-as-backprop": as_good_counterfactual(deep.TUNED),
+        "W0-learning-matters": control,
+    })
+
+
+def test_as_good_as_backprop_is_two_sided():
+    """Feedback alignment far *better* than backprop is not 'as well as' either."""
+    res = reproduce("deep", "paper")
+    better = altered(res, **{"backprop/deep/test": res["backprop/shallow/test"] * 0.5,
+                             "feedback_alignment/deep/test": res["backprop/deep/test"]})
+    assert not deep.claims(better)["fa-as-good-as-backprop"].holds
 
 
 def test_first_steps_of_a_paper_run_reproduce_the_stored_curve():
     steps = 4 * deep.PAPER["record_every"]
-    assert len(assert_paper_start(deep, 7, 1e-5, steps=steps)) == 6   # float32
+    assert len(assert_paper_start(deep, 7, 1e-5, steps=steps)) == 2 * len(deep.TRAININGS)   # float32
