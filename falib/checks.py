@@ -109,3 +109,38 @@ def stopping_epoch(epoch: float, valid: np.ndarray, epochs: np.ndarray):
     _expect(np.isclose(epoch, epochs[int(np.argmin(valid))]), f"the lowest validation error is at epoch "
             f"{epochs[int(np.argmin(valid))]:g}, not {epoch:g}")
     _ok(f"validation error lowest at epoch {epoch:g}")
+
+
+# spiking
+
+def spiking_tau(errors: dict):
+    """Spiking, exercise 1: ``{tau: final test error}`` for 0.9, 0.5, 0.2."""
+    _keys(errors, (0.9, 0.5, 0.2), "errors")
+    _expect(all(0 <= e <= 1 for e in errors.values()), f"errors are fractions in [0, 1], got {errors}")
+    _expect(errors[0.2] > errors[0.9], "a slow membrane (tau = 0.2) should do worse than tau = 0.9")
+    _ok("three time constants; the slower the membrane, the worse")
+
+
+def spiking_streams(curves: dict):
+    """Spiking, exercise 2: ``{streams: validation error after 1,000 images}`` for 1, 20, 50."""
+    _keys(curves, (1, 20, 50), "curves")
+    _expect(all(0 <= e <= 1 for e in curves.values()), f"errors are fractions in [0, 1], got {curves}")
+    _ok("three numbers of streams; compare the errors per image seen")
+
+
+def spike_feedback(network_class):
+    """Spiking, exercise 3: error units driven by output spikes (0 or 1), firing probabilities kept."""
+    from .spiking import SpikingNetwork
+
+    net = network_class([4, 3, 10], tau=1.0, runs=[0, 1], streams=5)
+    _expect(isinstance(net, SpikingNetwork), "the class must subclass falib.spiking.SpikingNetwork")
+    xp = net.xp
+    p = xp.zeros_like(net.p[-1]) + 0.5
+    net.p[-1] = p
+    target = xp.zeros_like(p) + 1.0
+    net.feedback(target)
+    seen = np.unique(to_numpy(net.d[-1]))
+    _expect(net.p[-1] is p, "restore self.p[-1] after the feedback: the weight update needs the probabilities")
+    _expect(set(seen) <= {0.0, 1.0} and len(seen) == 2, "with tau = 1 and target 1, the error units should hold "
+            f"1 - spike, i.e. 0 or 1; they hold {seen[:5]}: compare the target with spikes, not probabilities")
+    _ok("your error units see the output spikes, and the probabilities are restored")
