@@ -276,28 +276,37 @@ def circuit_figure():
     return fig
 
 
+def log_curve(ax, x, y, color, label, ls="-"):
+    """Geometric mean over runs and a band of ±1 SD of log NSE: the errors span many decades."""
+    logs = np.log10(np.maximum(y.astype(np.float64), 1e-300))
+    mean, sd = logs.mean(axis=0), logs.std(axis=0)
+    ax.plot(x, 10 ** mean, color=color, label=label, lw=1.6, ls=ls)
+    ax.fill_between(x, 10 ** (mean - sd), 10 ** (mean + sd), color=color, alpha=0.15, lw=0)
+
+
 def figure(res):
     """Fig. 3d (test NSE over training, 3 vs 4 layers) and Suppl. Fig. 6 (test NSE at the stop, every network)."""
     fig, (a, b) = plt.subplots(2, 1, figsize=(WIDTH, 8), gridspec_kw={"height_ratios": [3, 2]})
     step, styles = res["step"], {"shallow": ":", "deep": "-"}
     for rule in RULES:
         for net in ("shallow", "deep"):
-            curve(a, step, res[f"{rule}/{net}/test"], rule, f"{LABELS[rule]}, {NAMES[net]}", styles[net])
-    curve(a, step, res[f"{TUNED}/deep/test"], "feedback_alignment",
-          f"{LABELS['feedback_alignment']}, {NAMES['deep']}, own settings", "-.")
+            log_curve(a, step, res[f"{rule}/{net}/test"], COLORS[rule], f"{LABELS[rule]}, {NAMES[net]}", styles[net])
+    log_curve(a, step, res[f"{TUNED}/deep/test"], COLORS["feedback_alignment"],
+              f"{LABELS['feedback_alignment']}, {NAMES['deep']}, own settings", "-.")
     a.axvline(step[stop(res)], color="0.5", lw=1, ls="--")
-    a.text(step[stop(res)], 1.5, " stop", color="0.4", va="top")
-    a.set(xlabel="training examples", ylabel="normalized squared error (test)", yscale="log")
-    a.legend(frameon=False, fontsize=FONT - 1.5)
-    columns = [(rule, net) for rule in RULES for net in NETS]
+    a.text(step[stop(res)], 0.98, "stop ", color="0.4", ha="right", va="top", transform=a.get_xaxis_transform())
+    a.set(xlabel="training examples", ylabel="test NSE (geometric mean over runs)", yscale="log")
+    a.legend(frameon=False, fontsize=FONT - 1.5, loc="lower left")
+    columns = [(rule, net) for rule in RULES for net in NETS] + [(TUNED, "shallow"), (TUNED, "deep")]
+    short = {"backprop": "BP", "feedback_alignment": "FA", TUNED: "FA, own"}
     for i, (rule, net) in enumerate(columns):
-        v = final(res, rule, net)
+        v, color = final(res, rule, net), COLORS[settings(res.config, rule)[0]]
         jitter = np.linspace(-0.15, 0.15, v.size)
-        b.scatter(i + jitter, v, s=9, color=COLORS[rule], alpha=0.6)
-        b.plot([i - 0.3, i + 0.3], [v.mean()] * 2, color=COLORS[rule], lw=2)
-    b.set_xticks(range(len(columns)), [f"{'BP' if r == 'backprop' else 'FA'}\n" + NAMES[k].replace(", ", "\n")
-                                       for r, k in columns], fontsize=FONT - 3)
-    b.set(ylabel="NSE at the stop (test)", yscale="log")
+        b.scatter(i + jitter, v, s=9, color=color, alpha=0.6)
+        b.plot([i - 0.3, i + 0.3], [v.mean()] * 2, color=color, lw=2)
+    b.set_xticks(range(len(columns)), [f"{short[r]}, " + NAMES[k].replace(", ", "\n") for r, k in columns],
+                 fontsize=FONT - 3, rotation=35, ha="right", rotation_mode="anchor")
+    b.set(ylabel="test NSE at the stop", yscale="log")
     return finish(fig, res, (a, "d"), (b, "S6"))
 
 

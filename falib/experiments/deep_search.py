@@ -67,13 +67,21 @@ def choice(res) -> dict:
             "tuned": {"eta": etas[e], "feedback_scale": [scales[s1], scales[s2]]}}
 
 
+def tuned_valid(res) -> float:
+    """The mean validation NSE of feedback alignment's chosen own settings, at backprop's stop."""
+    cfg, pick = res.config, choice(res)
+    e = cfg["eta"].index(pick["tuned"]["eta"])
+    s1, s2 = (cfg["feedback_scale"].index(s) for s in pick["tuned"]["feedback_scale"])
+    return float(_mean(res, "feedback_alignment")[e, s1, s2, pick["stop"]])
+
+
 def numbers(res) -> dict[str, str]:
     """The search's choices, formatted for the chapter's prose (glue)."""
     pick = choice(res)
     return {"search_runs": str(len(res.meta["runs"])), "search_eta": f"{pick['eta']:g}",
             "search_scale": f"{pick['feedback_scale']:g}",
             "search_stop_examples": f"{res['step'][pick['stop']]:,}",
-            "tuned_eta": f"{pick['tuned']['eta']:g}",
+            "tuned_eta": f"{pick['tuned']['eta']:g}", "search_tuned_valid": f"{tuned_valid(res):.2g}",
             "tuned_scales": " and ".join(f"{s:g}" for s in pick["tuned"]["feedback_scale"])}
 
 
