@@ -191,16 +191,18 @@ def mnist_figure(res, rule: str, run: int, unit: int, sparse: dict, change: bool
 # The widgets
 
 def _explorer(draw: Callable[..., plt.Figure], controls: dict):
-    """Show ``draw(**defaults)`` as an ordinary output, then the controls, which redraw it in place."""
+    """Show ``draw(**defaults)`` as an ordinary output (the book's static figure) and return the
+    controls as one widget, to be shown by the next cell; moving a control redraws the figure in place."""
     import ipywidgets as widgets
-    from IPython.display import display
+    from IPython.display import DisplayHandle
 
     def render(**values):
         fig = draw(**values)
         plt.close(fig)
         return fig
 
-    handle = display(render(**{k: w.value for k, w in controls.items()}), display_id=True)
+    handle = DisplayHandle()
+    handle.display(render(**{k: w.value for k, w in controls.items()}))
 
     def update(_):
         handle.update(render(**{k: w.value for k, w in controls.items()}))
@@ -208,8 +210,9 @@ def _explorer(draw: Callable[..., plt.Figure], controls: dict):
     for w in controls.values():
         w.continuous_update = False
         w.observe(update, "value")
-    display(widgets.VBox(list(controls.values())))
-    return controls
+    box = widgets.VBox(list(controls.values()))
+    box.controls = controls
+    return box
 
 
 def explore_linear():
