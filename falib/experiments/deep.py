@@ -15,7 +15,7 @@ from ..backend import shared_rng
 from ..claims import Claim, Claims
 from ..metrics import normalized_squared_error
 from ..networks import Network
-from ..plots import COLORS, FONT, LABELS, WIDTH, curve, finish
+from ..plots import COLORS, FONT, LABELS, WIDTH, finish
 from ..rules import make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches, network_target
 from ..training import DivergenceError, schedule, train
@@ -23,7 +23,7 @@ from . import Experiment
 
 VALID_STREAM = 3
 RULES = ("backprop", "feedback_alignment")
-TUNED = "feedback_alignment_tuned"   # feedback alignment with its own settings (4-layer net only)
+TUNED = "feedback_alignment_tuned"   # feedback alignment with its own settings (3- and 4-layer nets)
 NETS = {   # name: (shape, frozen layers)
     "shallow": ("shallow", ()),   # 30-20-10
     "deep": ("deep", ()),         # 30-20-10-10
