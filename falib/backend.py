@@ -3,7 +3,8 @@
 Every algorithm in falib is written once against the Python array API standard; this module
 is the only place that knows about NumPy or PyTorch. All random numbers are drawn by NumPy's
 ``Generator`` on the host and then moved to the backend, so that the same seed gives the same
-initial weights, feedback matrices and data on every backend and device.
+initial weights, feedback matrices and data on every backend and device. Every random stream
+has a name in :data:`STREAMS` (one per run) or :data:`SHARED_STREAMS` (the same for all runs).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from array_api_compat import array_namespace, to_device
+from array_api_compat import array_namespace, is_numpy_array, is_torch_array, to_device
 
 BACKENDS = ("numpy", "torch")
 DEVICES = ("cpu", "cuda")
@@ -75,9 +76,18 @@ class Backend:
         return self.asarray(rng.standard_normal(size=shape))
 
 
+def backend_of(a) -> Backend:
+    """The backend an array lives on (array-api-compat's predicates tell the libraries apart)."""
+    if is_numpy_array(a):
+        return Backend("numpy", "cpu", str(a.dtype))
+    if is_torch_array(a):
+        return Backend("torch", a.device.type, str(a.dtype).removeprefix("torch."))
+    raise TypeError(f"expected a NumPy array or a torch tensor, got {type(a).__name__}")
+
+
 def to_numpy(a) -> np.ndarray:
     """Copy an array of any backend to a NumPy array on the host."""
-    if isinstance(a, np.ndarray):
+    if is_numpy_array(a):
         return a
     return np.from_dlpack(to_device(a, "cpu"))
 
@@ -88,7 +98,7 @@ def add_product(C, A, B, beta: float = 1.0, alpha: float = 1.0):
     PyTorch does it in one fused call (``baddbmm_``) with no temporary of the size of ``C``; NumPy
     scales the (smaller) ``A``.
     """
-    if isinstance(C, np.ndarray):
+    if is_numpy_array(C):
         if beta != 1:
             C *= beta
         C += (alpha * A if alpha != 1 else A) @ B
@@ -99,7 +109,7 @@ def add_product(C, A, B, beta: float = 1.0, alpha: float = 1.0):
 
 def logistic(a):
     """``1 / (1 + exp(-a))``: one fused kernel on PyTorch."""
-    if isinstance(a, np.ndarray):
+    if is_numpy_array(a):
         e = np.exp(-a)
         e += 1.0
         return 1.0 / e
@@ -112,7 +122,7 @@ def times_slope(unit: str, signal, h):
     This is how an error signal crosses a layer's nonlinearity; PyTorch fuses it into one kernel
     (the ones its autograd uses).
     """
-    if isinstance(h, np.ndarray):
+    if is_numpy_array(h):
         return signal * (1.0 - h * h if unit == "tanh" else h * (1.0 - h))
     import torch
 
@@ -120,14 +130,32 @@ def times_slope(unit: str, signal, h):
     return backward(signal, h)
 
 
-def replica_rng(seed: int, replica: int, stream: int) -> np.random.Generator:
-    """The random stream `stream` of run `replica`: independent of how many runs are batched."""
-    return np.random.default_rng((seed, replica, stream))
+STREAMS = {"weights": 0, "feedback": 1, "noise": 2, "spikes": 3, "test_spikes": 4, "probe_spikes": 5,
+           "probe": 6}
+"""Random streams of one run: initial weights, feedback matrices (B), node perturbation's noise,
+the spiking network's spikes (training, test, probes), and the noise drawn to measure a rule."""
+SHARED_STREAMS = {"task": 0, "order": 0, "train": 1, "test": 2, "valid": 3}
+"""Random streams shared by all runs: an experiment's task (or, for the spiking network, the order
+of the images), its training, test and validation inputs."""
 
 
-def shared_rng(seed: int, stream: int) -> np.random.Generator:
-    """A random stream shared by all runs (the task and the data)."""
-    return np.random.default_rng((seed, 2**31, stream))
+def _stream(stream: str | int, registry: dict) -> int:
+    if isinstance(stream, int):
+        return stream
+    if stream not in registry:
+        raise ValueError(f"unknown random stream {stream!r}; choose one of: {', '.join(registry)}")
+    return registry[stream]
+
+
+def replica_rng(seed: int, replica: int, stream: str | int) -> np.random.Generator:
+    """The random stream `stream` (a name in :data:`STREAMS`) of run `replica`: independent of how
+    many runs are batched."""
+    return np.random.default_rng((seed, replica, _stream(stream, STREAMS)))
+
+
+def shared_rng(seed: int, stream: str | int) -> np.random.Generator:
+    """A random stream shared by all runs (a name in :data:`SHARED_STREAMS`: the task and the data)."""
+    return np.random.default_rng((seed, 2**31, _stream(stream, SHARED_STREAMS)))
 
 
 def spike_matmul(s, W):
@@ -137,7 +165,7 @@ def spike_matmul(s, W):
     rows (an embedding-bag sum per row of s) instead of all of W, which is what makes sparsely
     spiking layers cheap.
     """
-    if isinstance(s, np.ndarray):
+    if is_numpy_array(s):
         return s @ W
     import torch
 

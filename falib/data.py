@@ -1,9 +1,11 @@
-"""MNIST, read from the four standard IDX files and verified by SHA-256.
+"""MNIST and Fashion-MNIST, read from the four standard IDX files and verified by SHA-256.
 
-The files live in :func:`mnist_dir`, gzipped (``.gz``) or plain. A file that is absent there is
+MNIST's files live in :func:`mnist_dir`, gzipped (``.gz``) or plain. A file that is absent there is
 downloaded from the public mirrors in :data:`MIRRORS`, tried in turn; every file, local or
 downloaded, is checked against the size and SHA-256 of its uncompressed contents in
-:data:`FILES` before it is used.
+:data:`FILES` before it is used. Fashion-MNIST (Xiao, Rasul & Vollgraf 2017: clothing, the same
+format) is read the same way from :func:`fashion_dir` (Debian's ``dataset-fashion-mnist`` package
+puts it in ``/usr/share/datasets/fashion-mnist``), checked against :data:`FASHION_FILES`.
 """
 from __future__ import annotations
 
@@ -47,12 +49,35 @@ MIRRORS = (
     "http://yann.lecun.com/exdb/mnist/",
 )
 
+FASHION_FILES = {
+    "train-images-idx3-ubyte": Expected(
+        47040016, "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888"),
+    "train-labels-idx1-ubyte": Expected(
+        60008, "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9"),
+    "t10k-images-idx3-ubyte": Expected(
+        7840016, "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b"),
+    "t10k-labels-idx1-ubyte": Expected(
+        10008, "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34"),
+}
+
+FASHION_MIRRORS = ("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",)
+DEBIAN_FASHION = Path("/usr/share/datasets/fashion-mnist")
+
 TIMEOUT_S = 30
 CHUNK = 1 << 16
 
 
 class MnistError(RuntimeError):
-    """An MNIST file is missing, truncated or corrupt, or could not be downloaded."""
+    """An MNIST (or Fashion-MNIST) file is missing, truncated or corrupt, or could not be downloaded."""
+
+
+class Source(NamedTuple):
+    """A data set in the MNIST format: its name, the variable naming its folder, files and mirrors."""
+
+    name: str
+    variable: str
+    files: dict
+    mirrors: tuple
 
 
 @dataclass(frozen=True)
@@ -68,13 +93,27 @@ class Mnist:
     y_test: np.ndarray
 
 
+def _cache(name: str) -> Path:
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "falib" / name
+
+
 def mnist_dir() -> Path:
     """The MNIST folder: ``$FALIB_MNIST`` if set, else ``$XDG_CACHE_HOME/falib/mnist``
     (``~/.cache/falib/mnist`` by default)."""
     if os.environ.get("FALIB_MNIST"):
         return Path(os.environ["FALIB_MNIST"]).expanduser()
-    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "falib" / "mnist"
+    return _cache("mnist")
+
+
+def fashion_dir() -> Path:
+    """The Fashion-MNIST folder: ``$FALIB_FASHION_MNIST`` if set, else Debian's
+    ``/usr/share/datasets/fashion-mnist`` if it holds the files, else ``$XDG_CACHE_HOME/falib/fashion-mnist``."""
+    if os.environ.get("FALIB_FASHION_MNIST"):
+        return Path(os.environ["FALIB_FASHION_MNIST"]).expanduser()
+    if all(_local(DEBIAN_FASHION, name) for name in FASHION_FILES):
+        return DEBIAN_FASHION
+    return _cache("fashion-mnist")
 
 
 def load_mnist(folder: str | os.PathLike | None = None, download: bool = True) -> Mnist:
@@ -84,13 +123,26 @@ def load_mnist(folder: str | os.PathLike | None = None, download: bool = True) -
     arrays are cached for the life of the process, per folder.
     """
     folder = Path(folder).expanduser() if folder is not None else mnist_dir()
-    return _load(folder.resolve(), download)
+    return _load(folder.resolve(), download, Source("MNIST", "FALIB_MNIST", FILES, MIRRORS))
+
+
+def load_fashion_mnist(folder: str | os.PathLike | None = None, download: bool = True) -> Mnist:
+    """Fashion-MNIST's training and test sets (ten kinds of clothing, same format as MNIST) from
+    `folder` (default :func:`fashion_dir`), verified by SHA-256; as :func:`load_mnist`."""
+    folder = Path(folder).expanduser() if folder is not None else fashion_dir()
+    source = Source("Fashion-MNIST", "FALIB_FASHION_MNIST", FASHION_FILES, FASHION_MIRRORS)
+    return _load(folder.resolve(), download, source)
+
+
+def _load(folder: Path, download: bool, source: Source) -> Mnist:
+    return _decode(folder, download, source.name, source.variable, tuple(source.files.items()), source.mirrors)
 
 
 @functools.lru_cache(maxsize=None)
-def _load(folder: Path, download: bool) -> Mnist:
-    _ensure(folder, download)
-    raw = {name: _read(folder, name) for name in FILES}
+def _decode(folder: Path, download: bool, name: str, variable: str, files: tuple, mirrors: tuple) -> Mnist:
+    source = Source(name, variable, dict(files), mirrors)
+    _ensure(folder, download, source)
+    raw = {name: _read(folder, name, source) for name in source.files}
     data = Mnist(
         x_train=_images(raw["train-images-idx3-ubyte"]),
         y_train=_labels(raw["train-labels-idx1-ubyte"]),
@@ -110,17 +162,17 @@ def _local(folder: Path, name: str) -> Path | None:
     return None
 
 
-def _read(folder: Path, name: str) -> bytes:
+def _read(folder: Path, name: str, source: Source) -> bytes:
     """The verified, uncompressed contents of the file `name` in `folder`."""
     path = _local(folder, name)
     try:
-        return _verified(name, path.read_bytes(), gzipped=path.suffix == ".gz")
+        return _verified(name, path.read_bytes(), path.suffix == ".gz", source.files)
     except ValueError as err:
         raise MnistError(f"{path} {err}; delete it so that it is downloaded again") from err
 
 
-def _verified(name: str, blob: bytes, gzipped: bool) -> bytes:
-    """The uncompressed contents of `blob`, checked against ``FILES[name]``.
+def _verified(name: str, blob: bytes, gzipped: bool, files: dict) -> bytes:
+    """The uncompressed contents of `blob`, checked against ``files[name]``.
 
     Raises ValueError, whose message completes a sentence that starts with the file's name.
     """
@@ -129,7 +181,7 @@ def _verified(name: str, blob: bytes, gzipped: bool) -> bytes:
             blob = gzip.decompress(blob)
         except (EOFError, OSError, zlib.error) as err:
             raise ValueError(f"is truncated or corrupt: it does not decompress ({err})") from err
-    size, sha256 = FILES[name]
+    size, sha256 = files[name]
     if len(blob) != size:
         state = "truncated" if len(blob) < size else "corrupt"
         raise ValueError(f"is {state}: {len(blob)} bytes uncompressed, expected {size}")
@@ -163,35 +215,35 @@ def _labels(blob: bytes) -> np.ndarray:
     return np.frombuffer(blob, dtype=np.uint8, offset=8).astype(np.int64)
 
 
-def _ensure(folder: Path, download: bool) -> None:
+def _ensure(folder: Path, download: bool, source: Source) -> None:
     """Download into `folder` the files absent from it, or raise MnistError naming them."""
-    missing = [name for name in FILES if _local(folder, name) is None]
+    missing = [name for name in source.files if _local(folder, name) is None]
     if missing and not download:
-        raise MnistError(_missing_message(folder, missing, []))
+        raise MnistError(_missing_message(folder, missing, [], source))
     for i, name in enumerate(missing):
-        if failures := _download(folder, name):
-            raise MnistError(_missing_message(folder, missing[i:], failures))
+        if failures := _download(folder, name, source):
+            raise MnistError(_missing_message(folder, missing[i:], failures, source))
 
 
-def _missing_message(folder: Path, names: list[str], failures: list[str]) -> str:
+def _missing_message(folder: Path, names: list[str], failures: list[str], source: Source) -> str:
     tried = (f"Downloading {names[0]} failed from every mirror:\n  " + "\n  ".join(failures)
              if failures else "No download was tried (download=False).")
-    return (f"MNIST files missing from {folder}: {', '.join(names)}. Put them in that folder, "
-            f"gzipped (.gz) or plain, or set the environment variable FALIB_MNIST to a folder "
+    return (f"{source.name} files missing from {folder}: {', '.join(names)}. Put them in that folder, "
+            f"gzipped (.gz) or plain, or set the environment variable {source.variable} to a folder "
             f"that holds them. {tried}")
 
 
-def _download(folder: Path, name: str) -> list[str]:
+def _download(folder: Path, name: str, source: Source) -> list[str]:
     """Download `name` into `folder` from the first mirror that serves it intact.
 
     Returns the reason each mirror failed: an empty list means success.
     """
     failures = []
-    for mirror in MIRRORS:
+    for mirror in source.mirrors:
         url = f"{mirror}{name}.gz"
         try:
             blob = _fetch(url)
-            _verified(name, blob, gzipped=True)
+            _verified(name, blob, True, source.files)
         except (OSError, ValueError, HTTPException) as err:
             failures.append(f"{url}: {err}")
             continue

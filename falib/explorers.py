@@ -56,7 +56,7 @@ def linear_run(feedback_scale: float = 0.5, eta: float | None = None, init_scale
     scale `feedback_scale`) at backprop's rate; pass `rules` (label -> rule object) to try others."""
     from .experiments import linear
 
-    config = dict(linear.QUICK, steps=steps, init_scale=init_scale, feedback_scale=feedback_scale, test_size=300)
+    config = dict(linear.QUICK, steps=steps, init_scale=init_scale, test_size=300)
     eta = linear.QUICK["eta"]["backprop"] if eta is None else eta
     rules = rules or {"backprop": make_rule("backprop"),
                       "feedback_alignment": make_rule("feedback_alignment", scale=feedback_scale)}
@@ -66,7 +66,7 @@ def linear_run(feedback_scale: float = 0.5, eta: float | None = None, init_scale
     for label, rule in rules.items():
         net = Network.init(config["sizes"], "linear", init_scale, bias=False, seed=config["seed"],
                            runs=list(runs), backend=backend)
-        rule.bind(net, seed=config["seed"], runs=list(runs), backend=backend)
+        rule.bind(net)
 
         def evaluate(net, rule):
             p = net.forward(Xt)
@@ -109,7 +109,7 @@ def mechanics_run(order: str = "W0 first (Fig. 5c)", freeze_W0: bool = False, ph
 
     c = dict(mechanics.QUICK, steps=3 * phase_steps, phase_steps=phase_steps, test_size=200)
     X, Y, Xt, Yt = mechanics.quadratic_task(c, backend := Backend(dtype=c["dtype"]))
-    net, rule = mechanics.fresh(c["sizes"], ["tanh", "linear"], c["init_scale"], c["feedback_scale"],
+    net, rule = mechanics.fresh(c["sizes"], ["tanh", "linear"], c["init_scale"], c["rule"],
                                 c["seed"], backend, list(runs), c["bias_scale"])
 
     def evaluate(net, rule):
@@ -163,9 +163,10 @@ def sparse_run(density: float = 0.5, train_size: int = 2000, epochs: int = 4) ->
     returns its test error (1,000 test images) and δ angle curves, per epoch."""
     from .experiments import mnist
 
-    config = dict(mnist.QUICK, density=density, train_size=train_size, test_size=1000, epochs=epochs,
+    config = dict(mnist.QUICK, train_size=train_size, test_size=1000, epochs=epochs,
                   eta_drops=[], records_per_epoch=1, angle_size=200, fields=1)
-    out = mnist.train_variant(mnist.SPARSE, config, Backend("torch", dtype="float32"), [0], mnist.split(config))
+    rule = dict(config["rules"][mnist.SPARSE], density=density)
+    out = mnist.train_variant(mnist.SPARSE, config, Backend("torch", dtype="float32"), [0], mnist.split(config), rule)
     return {"epoch": out["epoch"], "error": out[f"{mnist.SPARSE}/error"],
             "angle": out[f"{mnist.SPARSE}/angle"], "density": density}
 

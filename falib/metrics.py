@@ -63,11 +63,23 @@ def classification_error(y, labels):
 
 
 def delta_angles(net, rule, p, target) -> list:
-    """Angle between `rule`'s delta and backprop's in each hidden layer, on the same pass (Fig. 2b, 3b)."""
+    """Angle between `rule`'s delta and backprop's in each hidden layer, on the same pass (Fig. 2b, 3b).
+
+    Measuring changes nothing: a rule that needs noise gets it from its measuring stream. None
+    where a layer receives no error (shallow learning).
+    """
     from .rules import Backprop
 
-    ours, bp = rule.deltas(net, p, target), Backprop().deltas(net, p, target)
-    return [angle(a, b) for a, b in zip(ours[:-1], bp[:-1])]
+    ours = rule.deltas(net, p, target, rule.noise(net, p.y.shape[-1], probe=True))
+    bp = Backprop().deltas(net, p, target)
+    return [None if a is None else angle(a, b) for a, b in zip(ours[:-1], bp[:-1])]
+
+
+def feedback_angles(net, rule) -> list:
+    """Angle between each hidden layer's feedback matrix B and ``W[l+1]^T``; None where the rule
+    has no such matrix (backprop, shallow, node perturbation, the lower layers of direct feedback
+    alignment)."""
+    return [None if B is None else angle(B, W.mT) for B, W in zip(rule.feedback(net), net.W[1:])]
 
 
 def first_below(step, curve, level):

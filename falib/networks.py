@@ -4,6 +4,9 @@ Layer l maps activity ``h[l]`` (shape ``(R, n_l, batch)``) to ``h[l+1] = f_l(a[l
 ``a[l] = W[l] @ h[l] + b[l]``; ``W[l]`` has shape ``(R, n_{l+1}, n_l)``. The paper's symbols
 map as ``W0 = W[0]`` and, in a three-layer network, ``W = W[1]``. Each of the ``R`` replicas is an
 independent run with its own initial weights; inputs may be shared (leading axis 1) or not.
+The network carries its replica context: the `seed` and the run indices (`replicas`) its random
+draws came from, and its backend (read off its arrays), so that a rule bound to it draws one
+feedback matrix per run on the right backend.
 """
 from __future__ import annotations
 
@@ -12,9 +15,7 @@ from typing import Any, Sequence
 
 from array_api_compat import array_namespace
 
-from .backend import Backend, add_product, logistic, replica_rng, times_slope
-
-WEIGHTS_STREAM = 0
+from .backend import Backend, add_product, backend_of, logistic, replica_rng, times_slope
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,7 @@ class Network:
     """Weights ``W[l]``, biases ``b[l]`` (or None), unit types ``f[l]`` and connectivity masks.
 
     Layers whose index is in `frozen` keep their weights and biases (Supplementary Fig. 6, Fig. 5c).
+    `seed` and `replicas` (default: runs 0 to R-1) say which random streams the runs drew from.
     """
 
     W: list
@@ -68,6 +70,14 @@ class Network:
     f: list[Activation]
     mask: list | None = field(default=None)
     frozen: set[int] = field(default_factory=set)
+    seed: int = 0
+    replicas: tuple[int, ...] | None = None
+
+    def __post_init__(self):
+        self.replicas = tuple(range(self.runs)) if self.replicas is None else tuple(int(r) for r in self.replicas)
+        if len(self.replicas) != self.runs:
+            raise ValueError(f"replicas {list(self.replicas)} name {len(self.replicas)} runs, but the weights "
+                             f"hold {self.runs}: give one run index per replica")
 
     @classmethod
     def init(cls, sizes: Sequence[int], units: str | Sequence[str], scale: float | Sequence[float],
@@ -88,13 +98,13 @@ class Network:
         scale = [scale] * L if isinstance(scale, (int, float)) else list(scale)
         if len(units) != L or len(scale) != L:
             raise ValueError(f"expected {L} unit types and {L} weight scales for sizes {list(sizes)}")
-        rngs = [replica_rng(seed, r, WEIGHTS_STREAM) for r in runs]
+        rngs = [replica_rng(seed, r, "weights") for r in runs]
         shapes = [(sizes[l + 1], sizes[l]) for l in range(L)]
         W = [backend.asarray([g.uniform(-s, s, size=shape) for g in rngs])
              for shape, s in zip(shapes, scale)]
         b = [backend.asarray([g.uniform(-bias_scale, bias_scale, size=(n, 1)) for g in rngs]) if bias_scale
              else backend.xp.zeros((len(rngs), n, 1), dtype=W[0].dtype) for n in sizes[1:]] if bias else None
-        net = cls(W, b, [activation(u) for u in units])
+        net = cls(W, b, [activation(u) for u in units], seed=seed, replicas=tuple(runs))
         if density < 1:
             keep = backend.asarray([g.random(size=shapes[-1]) < density for g in rngs])
             net.mask = [None] * (L - 1) + [keep]
@@ -107,7 +117,13 @@ class Network:
 
     @property
     def runs(self) -> int:
+        """The number of runs R (the replica axis)."""
         return self.W[0].shape[0]
+
+    @property
+    def backend(self) -> Backend:
+        """The backend the weights live on."""
+        return backend_of(self.W[0])
 
     def check_input(self, x, name: str = "input x"):
         shape = tuple(x.shape)

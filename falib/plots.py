@@ -6,6 +6,8 @@ notebook they are shown as SVG (vector, sharp at any zoom).
 """
 from __future__ import annotations
 
+import hashlib
+
 import matplotlib as mpl
 import matplotlib.pyplot as plt
 import numpy as np
@@ -33,16 +35,32 @@ def _vector_output():
 _vector_output()
 
 COLORS = {"shallow": "#7f7f7f", "node_perturbation": "#2ca02c", "backprop": "#1f77b4",
-          "feedback_alignment": "#d62728", "sparse_feedback_alignment": "#ff7f0e"}
+          "feedback_alignment": "#d62728", "sparse_feedback_alignment": "#ff7f0e",
+          "direct_feedback_alignment": "#9467bd", "sign_symmetry": "#8c564b"}
 LABELS = {"shallow": "shallow", "node_perturbation": "node perturbation", "backprop": "backprop",
           "feedback_alignment": "feedback alignment", "sparse_feedback_alignment": "sparse FA"}
+
+
+SPARE = ("#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79", "#ad494a")
+
+
+def rule_color(key: str) -> str:
+    """A rule's colour: its own, or for any other rule one of `SPARE`, the same in every figure."""
+    if key in COLORS:
+        return COLORS[key]
+    return SPARE[int(hashlib.sha256(key.encode()).hexdigest(), 16) % len(SPARE)]
+
+
+def rule_label(key: str) -> str:
+    """A rule's name as the figures write it (any rule: its name with spaces)."""
+    return LABELS.get(key, key.replace("_", " "))
 
 
 def curve(ax, x, y, key: str, label: str | None = None, ls: str = "-"):
     """Mean over runs (axis 0) as a line, ±1 SD as a band (no band for a single run)."""
     mean, sd = np.mean(y, axis=0), np.std(y, axis=0)
-    color = COLORS.get(key)
-    ax.plot(x, mean, color=color, label=label or LABELS.get(key, key), lw=1.6, ls=ls)
+    color = rule_color(key)
+    ax.plot(x, mean, color=color, label=label or rule_label(key), lw=1.6, ls=ls)
     if len(y) > 1:
         ax.fill_between(x, mean - sd, mean + sd, color=color, alpha=0.2, lw=0)
 

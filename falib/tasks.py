@@ -6,7 +6,7 @@ import numpy as np
 from .backend import Backend
 from .networks import Network, activation
 
-TASK_STREAM, TRAIN_STREAM, TEST_STREAM = 0, 1, 2
+TASK_STREAM, TRAIN_STREAM, TEST_STREAM = "task", "train", "test"   # names in backend.SHARED_STREAMS
 
 
 def columns(X: np.ndarray, backend: Backend):

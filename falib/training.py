@@ -111,9 +111,11 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
             if target.shape[-2:] != p.y.shape[-2:]:
                 raise ValueError(f"target has shape {tuple(target.shape)}; expected (runs, "
                                  f"{p.y.shape[-2]}, {p.y.shape[-1]}) to match the network's output")
-            for l, delta in enumerate(rule.deltas(net, p, target)):
+            deltas = rule.deltas(net, p, target, rule.noise(net, p.y.shape[-1]))
+            for l, delta in enumerate(deltas):
                 if delta is not None:
                     net.update(l, delta, p.h[l], rate(t - 1), decay)
+            rule.learn(net, p, deltas, rate(t - 1), decay)
             if t in recorded:
                 log(t, target - p.y)
                 if stalled := saturated(net, p):

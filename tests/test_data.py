@@ -210,3 +210,30 @@ def test_interrupted_write_leaves_nothing_behind(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         data._write(tmp_path / "file.gz", b"contents")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fashion_mnist_reads_its_own_files_and_checksums(tmp_path, tiny, monkeypatch, urls):
+    """Fashion-MNIST: its folder variable, its own checksums, its error messages."""
+    for name, raw in tiny.items():
+        (tmp_path / f"{name}.gz").write_bytes(gzip.compress(raw))
+        monkeypatch.setitem(data.FASHION_FILES, name, expected(raw))
+    monkeypatch.setenv("FALIB_FASHION_MNIST", str(tmp_path))
+    assert data.fashion_dir() == tmp_path
+    assert data.load_fashion_mnist().y_train.tolist() == [5, 0, 4]
+    monkeypatch.setitem(data.FASHION_FILES, TRAIN_IMAGES, data.Expected(len(tiny[TRAIN_IMAGES]), "0" * 64))
+    with pytest.raises(data.MnistError, match="corrupt"):
+        data.load_fashion_mnist()
+    (tmp_path / f"{TRAIN_IMAGES}.gz").unlink()
+    with pytest.raises(data.MnistError, match="Fashion-MNIST files missing.*FALIB_FASHION_MNIST"):
+        data.load_fashion_mnist(download=False)
+
+
+def test_fashion_mnist_default_folder(monkeypatch, tmp_path):
+    monkeypatch.delenv("FALIB_FASHION_MNIST", raising=False)
+    monkeypatch.setattr(data, "DEBIAN_FASHION", tmp_path / "debian")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    assert data.fashion_dir() == tmp_path / "cache" / "falib" / "fashion-mnist"
+    (tmp_path / "debian").mkdir()
+    for name in data.FASHION_FILES:
+        (tmp_path / "debian" / f"{name}.gz").write_bytes(b"")
+    assert data.fashion_dir() == tmp_path / "debian"

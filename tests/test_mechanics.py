@@ -50,7 +50,7 @@ def test_first_steps_of_a_paper_run_reproduce_the_stored_curve():
 
 
 def test_matched_norm_rescales_each_run_and_keeps_its_direction(backend):
-    net, _ = mechanics.fresh([3, 4, 2], ["tanh", "linear"], 0.1, 0.5, 0, backend, [0, 1])
+    net, _ = mechanics.fresh([3, 4, 2], ["tanh", "linear"], 0.1, {"rule": "feedback_alignment", "scale": 0.5}, 0, backend, [0, 1])
     before = np.asarray(net.W[1]) + 0
     mechanics.matched_norm(net, backend.asarray([2.0, 5.0]))
     after = np.asarray(net.W[1])

@@ -3,7 +3,8 @@ import numpy as np
 import pytest
 import torch
 
-from falib import Network, make_rule
+from falib import Backend, Network, make_rule, train
+from falib.metrics import delta_angles, feedback_angles
 from falib.rules import RULES
 
 from .conftest import as_numpy
@@ -88,13 +89,101 @@ def test_shallow_freezes_hidden_layers(backend):
 def test_node_perturbation_estimates_the_gradient(backend):
     """Averaged over many perturbations, NP's delta points along backprop's (cosine > 0.9)."""
     net, x, target = random_case(backend, [4, 5, 3], "tanh", batch=1)
-    np_rule = make_rule("node_perturbation", sigma=1e-4).bind(net, runs=[0, 1], backend=backend)
+    np_rule = make_rule("node_perturbation", sigma=1e-4).bind(net)
     p = net.forward(x)
     bp = make_rule("backprop").deltas(net, p, target)
-    estimate = [sum(as_numpy(d) for d in ds) for ds in zip(*(np_rule.deltas(net, p, target) for _ in range(3000)))]
+    draws = (np_rule.deltas(net, p, target, np_rule.noise(net, 1)) for _ in range(3000))
+    estimate = [sum(as_numpy(d) for d in ds) for ds in zip(*draws)]
     for est, exact in zip(estimate, bp):
         cos = (est * as_numpy(exact)).sum() / np.linalg.norm(est) / np.linalg.norm(as_numpy(exact))
         assert cos > 0.9
+
+
+def test_direct_feedback_alignment_by_hand(backend):
+    """h1 = x, h2 = h1 (linear, 2-2-2-1), y = [1 2] h2, e = -3 at x = [1 1]: DFA sends B[l] e to
+    every hidden layer, whatever the layers between."""
+    net = Network.init([2, 2, 2, 1], "linear", 0.1, bias=False, backend=backend)
+    net.W = [backend.asarray([[[1, 0], [0, 1]]])] * 2 + [backend.asarray([[[1, 2]]])]
+    p = net.forward(backend.asarray([[[1], [1]]]))
+    dfa = make_rule("direct_feedback_alignment").bind(net)
+    assert [tuple(B.shape) for B in dfa.B] == [(1, 2, 1), (1, 2, 1)]
+    dfa.B = [backend.asarray([[[3], [4]]]), backend.asarray([[[5], [6]]])]
+    deltas = [as_numpy(d).ravel().tolist() for d in dfa.deltas(net, p, backend.asarray([[[0]]]))]
+    assert deltas == [[-9, -12], [-15, -18], [-3]]
+
+
+def test_direct_feedback_alignment_is_feedback_alignment_with_one_hidden_layer(backend):
+    net, x, target = random_case(backend, [5, 4, 3], ["tanh", "linear"])
+    p = net.forward(x)
+    fa, dfa = (make_rule(name, scale=0.3).bind(net) for name in ("feedback_alignment", "direct_feedback_alignment"))
+    for a, b in zip(fa.deltas(net, p, target), dfa.deltas(net, p, target)):
+        np.testing.assert_array_equal(as_numpy(a), as_numpy(b))
+
+
+def test_sign_symmetry_by_hand(backend):
+    """W = [0.5 -2]: sign(W)^T e = [1 -1]^T (-3) with e = y* - y = -(0.5 - 2) ... at x = [1 1]."""
+    net, p, target = hand_case(backend)
+    net.W[1] = backend.asarray([[[0.5, -2.0]]])
+    p = net.forward(backend.asarray([[[1], [1]]]))
+    e = 0 - (0.5 - 2.0)
+    delta = as_numpy(make_rule("sign_symmetry").deltas(net, p, target)[0]).ravel()
+    assert delta.tolist() == [e, -e]
+
+
+def test_bound_rule_has_one_independent_B_per_run(backend):
+    """Binding takes the runs from the network: R runs, R different B's, each the one its run
+    draws alone (the draw does not depend on how many runs are batched)."""
+    net = Network.init([4, 5, 3], "tanh", 0.1, seed=3, runs=[0, 1, 2], backend=backend)
+    B = as_numpy(make_rule("feedback_alignment").bind(net).B[0])
+    assert B.shape == (3, 5, 3) and not np.allclose(B[0], B[1]) and not np.allclose(B[1], B[2])
+    alone = Network.init([4, 5, 3], "tanh", 0.1, seed=3, runs=[2], backend=backend)
+    np.testing.assert_array_equal(as_numpy(make_rule("feedback_alignment").bind(alone).B[0])[0], B[2])
+
+
+def test_binding_errors_name_the_problem(backend):
+    net = Network.init([4, 5, 3], "tanh", 0.1, runs=[0, 1], backend=backend)
+    with pytest.raises(ValueError, match="1 draws for a network of 2 runs"):
+        make_rule("feedback_alignment").bind(net, runs=[0])
+    other = Backend("torch" if backend.name == "numpy" else "numpy", "cpu", "float64")
+    with pytest.raises(ValueError, match="leave backend out"):
+        make_rule("feedback_alignment").bind(net, backend=other)
+    with pytest.raises(RuntimeError, match=r"call rule.bind\(net\) first"):
+        make_rule("feedback_alignment").deltas(net, net.forward(backend.asarray(np.ones((1, 4, 2)))),
+                                               backend.asarray(np.zeros((1, 3, 2))))
+
+
+@pytest.mark.parametrize("name", sorted(RULES))
+def test_measuring_angles_does_not_change_the_rule(backend, name):
+    """Measuring every angle in between changes nothing: the same steps give the same weights and,
+    for node perturbation, the noise stream is where it would be."""
+    def run(measure):
+        net, x, target = random_case(backend, [4, 6, 5, 3], "tanh")
+        rule = make_rule(name).bind(net)
+
+        def evaluate(net, rule):
+            if measure:
+                delta_angles(net, rule, net.forward(x), target), feedback_angles(net, rule)
+            return {}
+
+        train(net, rule, lambda t: (x, target), steps=6, eta=0.05, record_every=1, evaluate=evaluate)
+        return [as_numpy(W) for W in net.W], rule
+
+    (plain, a), (measured, b) = run(False), run(True)
+    for W, V in zip(plain, measured):
+        np.testing.assert_array_equal(W, V)
+    if name == "node_perturbation":
+        assert [g.random() for g in a.rngs] == [g.random() for g in b.rngs]
+
+
+def test_specs_objects_and_names_make_the_same_rule():
+    spec = {"rule": "feedback_alignment", "scale": 0.25, "density": 0.5}
+    assert make_rule(spec).spec == make_rule("feedback_alignment", scale=0.25, density=0.5).spec == spec
+    rule = make_rule("sign_symmetry")
+    assert make_rule(rule) is rule and rule.spec == {"rule": "sign_symmetry"}
+    with pytest.raises(ValueError, match="feedback_alignment has no parameter sigma; its parameters: scale, density"):
+        make_rule({"rule": "feedback_alignment", "sigma": 1})
+    with pytest.raises(ValueError, match="a rule spec names its rule"):
+        make_rule({"scale": 1})
 
 
 def test_unknown_rule_lists_the_valid_names():

@@ -15,19 +15,17 @@ from ..backend import shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..metrics import delta_angles, first_below, normalized_squared_error
 from ..networks import Network
-from ..rules import make_rule
+from ..rules import Rule, make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
-from ..plots import COLORS, WIDTH, curve, finish
+from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..training import DivergenceError, train
 from . import Experiment
 
-RULES = ("shallow", "node_perturbation", "backprop", "feedback_alignment")
 GRID = [round(1e-4 * 10 ** (k / 2), 10) for k in range(13)]   # 1e-4, 3.16e-4, ..., 100
 
 PAPER = {
     "sizes": [30, 20, 10],       # paper
     "init_scale": 0.01,          # paper: W0, W uniform in [-0.01, 0.01]
-    "feedback_scale": 0.5,       # paper: B uniform in [-0.5, 0.5]
     "target_scale": 1.0,         # paper: T uniform in [-1, 1]
     "runs": 20,                  # paper: n = 20
     "batch": 1,                  # online learning, as the preprint implies
@@ -41,7 +39,10 @@ PAPER = {
     # diverge with it), and the control "shallow_tuned" at shallow learning's own rate
     "rate_of": {"shallow": "backprop", "node_perturbation": "node_perturbation", "backprop": "backprop",
                 "feedback_alignment": "backprop", "shallow_tuned": "shallow"},
-    "sigma": 0.01,               # ours: node perturbation's perturbation standard deviation
+    # the rules compared, as specs: B uniform in [-0.5, 0.5] (paper); node perturbation's
+    # perturbation standard deviation (ours)
+    "rules": {"shallow": {"rule": "shallow"}, "node_perturbation": {"rule": "node_perturbation", "sigma": 0.01},
+              "backprop": {"rule": "backprop"}, "feedback_alignment": {"rule": "feedback_alignment", "scale": 0.5}},
     # ours: the rate search. Every rule, every rate of the grid, on validation runs (their own
     # weights and B, not those of the reported runs); score: the mean test NSE over the run
     # (the area under the learning curve, so faster learning scores lower); diverged: inf
@@ -50,6 +51,7 @@ PAPER = {
     "dtype": "float64",
 }
 QUICK = dict(PAPER, runs=5, search=None)   # the rates are the paper profile's search result
+RULES = tuple(PAPER["rules"])
 
 
 def task(config, backend):
@@ -61,24 +63,23 @@ def task(config, backend):
     return [columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T)]
 
 
-def learn(name, eta, config, data, backend, runs):
-    """Train rule `name` at rate `eta` on `runs`; returns its curves and the trained network."""
+def learn(rule: str | dict | Rule, eta, config, data, backend, runs):
+    """Train `rule` (a rule object, a spec, or a name in ``config["rules"]``) at rate `eta` on
+    `runs`; returns its curves (with the δ angle for a rule that has a B) and the trained network."""
     X, Y, Xt, Yt = data
     net = Network.init(config["sizes"], "linear", config["init_scale"], bias=False,
                        seed=config["seed"], runs=runs, backend=backend)
-    params = {"feedback_alignment": {"scale": config["feedback_scale"]},
-              "node_perturbation": {"sigma": config["sigma"]}}.get(name, {})
-    rule = make_rule(name, **params).bind(net, seed=config["seed"], runs=runs, backend=backend)
+    rule = make_rule(config["rules"].get(rule, rule) if isinstance(rule, str) else rule).bind(net)
 
     def evaluate(net, rule):
         p = net.forward(Xt)
         metrics = {"nse": normalized_squared_error(Yt, p.y)}
-        if rule.name == "feedback_alignment":
+        if any(B is not None for B in rule.feedback(net)):
             metrics["angle"] = delta_angles(net, rule, p, Yt)[0]
         return metrics
 
     curves = train(net, rule, minibatches(X, Y, config["batch"]), steps=config["steps"], eta=eta,
-                   record_every=config["record_every"], evaluate=evaluate, desc=f"linear: {name} at {eta:g}")
+                   record_every=config["record_every"], evaluate=evaluate, desc=f"linear: {rule} at {eta:g}")
     return curves, net
 
 
@@ -94,7 +95,7 @@ def search(config, data, backend) -> dict:
     """Each rule's score at each rate of the grid: the mean test NSE over training (inf: diverged)."""
     s = config["search"]
     out = {"search/eta": np.asarray(s["grid"], dtype=float)}
-    for name in RULES:
+    for name in config["rules"]:
         scores = []
         for eta in s["grid"]:
             try:
@@ -195,7 +196,7 @@ def figure(res):
     for rule in RULES:
         curve(a, step, res[f"{rule}/nse"], rule)
     curve(a, step, res["shallow_tuned/nse"], "shallow", "shallow, own rate (control)", "--")
-    a.axhline(res["shallow_tuned/limit"].mean(), color=COLORS["shallow"], ls=":", lw=1,
+    a.axhline(res["shallow_tuned/limit"].mean(), color=rule_color("shallow"), ls=":", lw=1,
               label="limit of the random hidden layer")
     a.set(xlabel="training examples", ylabel="normalized squared error", ylim=(0, 1.1))
     key.axis("off")
@@ -214,8 +215,8 @@ def search_figure(res):
     for rule in RULES:
         score = res[f"search/{rule}"]
         ok = np.isfinite(score)
-        ax.plot(eta[ok], np.minimum(score[ok], 2), "o-", color=COLORS[rule], label=rule.replace("_", " "))
-        ax.plot(eta[~ok], np.full((~ok).sum(), 2.0), "x", color=COLORS[rule])
+        ax.plot(eta[ok], np.minimum(score[ok], 2), "o-", color=rule_color(rule), label=rule_label(rule))
+        ax.plot(eta[~ok], np.full((~ok).sum(), 2.0), "x", color=rule_color(rule))
     ax.set(xscale="log", xlabel="learning rate η", ylabel="mean test NSE over training", ylim=(0, 2.1),
            title=f"rate search on {len(res.config['search']['runs'])} validation runs "
            "(×: diverged; capped at 2)")

@@ -24,7 +24,7 @@ PAPER = {
     "target_scale": 0.5,          # paper: entries of Q_k uniform in [-0.5, 0.5]
     "init_scale": [0.25, 0.01],   # ours ("by hand", not given): W0 in [-0.25, 0.25], W in [-0.01, 0.01]
     "bias_scale": 1.0,            # ours (not given): biases uniform in [-1, 1] (the target is even in x)
-    "feedback_scale": 0.5,        # ours (not given): B uniform in [-0.5, 0.5]
+    "rule": {"rule": "feedback_alignment", "scale": 0.5},   # ours (not given): B uniform in [-0.5, 0.5]
     "runs": 20,                   # ours (the paper shows sampled units of one network)
     "batch": 10,                  # ours (not given)
     "steps": 5000,                # ours (not given)
@@ -34,7 +34,7 @@ PAPER = {
     "eta": 3e-3,                  # ours (not given)
     "units": 8,                   # ours: hidden units whose angles Fig. 5a follows
     "linear": {"sizes": [30, 20, 10], "steps": 1000, "record_every": 10, "eta": 0.01,
-               "feedback_scale": 0.5, "test_size": 1000},   # ours: the proven linear case
+               "rule": {"rule": "feedback_alignment", "scale": 0.5}, "test_size": 1000},   # ours: the proven linear case
     "seed": 2016,
     "dtype": "float32",           # ours: tanh of 1000 units is ~6x faster than in float64 on a CPU
 }
@@ -70,12 +70,12 @@ def in_span_of_B(dW, l, B):
     return to_numpy(span_fraction(dW if l == 0 else dW.mT, B))
 
 
-def fresh(sizes, units, init_scale, feedback_scale, seed, backend, runs, bias_scale=None):
-    """A new network (no biases if `bias_scale` is None) and its feedback-alignment rule, drawn per run."""
+def fresh(sizes, units, init_scale, rule, seed, backend, runs, bias_scale=None):
+    """A new network (no biases if `bias_scale` is None) and its rule (a spec or a rule object with
+    a B, e.g. feedback alignment), drawn per run."""
     net = Network.init(sizes, units, init_scale, bias=bias_scale is not None, bias_scale=bias_scale or 0.0,
                        seed=seed, runs=runs, backend=backend)
-    rule = make_rule("feedback_alignment", scale=feedback_scale)
-    return net, rule.bind(net, seed=seed, runs=runs, backend=backend)
+    return net, make_rule(rule).bind(net)
 
 
 def quadratic_task(config, backend):
@@ -108,7 +108,7 @@ def compute(config, backend, runs):
                      evaluate=evaluate, desc=f"mechanics: {desc}")
 
     def new():
-        return fresh(config["sizes"], ["tanh", "linear"], config["init_scale"], config["feedback_scale"],
+        return fresh(config["sizes"], ["tanh", "linear"], config["init_scale"], config["rule"],
                      config["seed"], backend, runs, config["bias_scale"])
 
     out = {}
@@ -153,7 +153,7 @@ def linear_case(lin, seed, backend, runs):
     X = shared_rng(seed, TRAIN_STREAM).standard_normal((lin["steps"], n_in))
     Xt = shared_rng(seed, TEST_STREAM).standard_normal((lin["test_size"], n_in))
     X, Y, Xt, Yt = (columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T))
-    net, rule = fresh(lin["sizes"], "linear", 0.0, lin["feedback_scale"], seed, backend, runs)
+    net, rule = fresh(lin["sizes"], "linear", 0.0, lin["rule"], seed, backend, runs)
     curves = train(net, rule, minibatches(X, Y, 1), steps=lin["steps"], eta=lin["eta"],
                    record_every=lin["record_every"], desc="mechanics: linear case",
                    evaluate=lambda net, rule: {"nse": normalized_squared_error(Yt, net.forward(Xt).y)})

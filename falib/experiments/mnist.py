@@ -9,13 +9,12 @@ from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..metrics import classification_error, delta_angles
 from ..networks import Network
-from ..plots import COLORS, LABELS, WIDTH, curve, finish
-from ..rules import make_rule
+from ..plots import WIDTH, curve, finish, rule_color, rule_label
+from ..rules import Rule, make_rule
 from ..tasks import TRAIN_STREAM, columns
 from ..training import step_decay, train
 from . import Experiment
 
-VARIANTS = ("shallow", "backprop", "feedback_alignment", "sparse_feedback_alignment")
 SPARSE = "sparse_feedback_alignment"
 
 PAPER = {
@@ -24,8 +23,11 @@ PAPER = {
     "test_size": 10000,         # paper
     "validation": False,        # ours: True trains on the first 50,000 and tests on the last 10,000
     "init_scale": 0.3,          # ours: ω (paper: W0, W uniform in [-ω, ω], ω not given)
-    "feedback_scale": 2.0,      # ours: β (paper: B uniform in [-β, β], β not given)
-    "density": 0.5,             # paper: the sparse variant keeps half of W's and of B's entries
+    # the variants, as rule specs: B uniform in [-β, β] with β = 2 (ours; the paper does not give
+    # β); the sparse variant keeps half of W's last layer and of B (paper)
+    "rules": {"shallow": {"rule": "shallow"}, "backprop": {"rule": "backprop"},
+              "feedback_alignment": {"rule": "feedback_alignment", "scale": 2.0},
+              SPARSE: {"rule": "feedback_alignment", "scale": 2.0, "density": 0.5}},
     "decay": 1e-6,              # paper: weight decay
     "batch": 32,                # ours (paper: not given)
     "eta": 0.3,                 # ours: step on the batch-mean loss (paper: 1e-3 per example)
@@ -41,6 +43,7 @@ PAPER = {
 }
 QUICK = dict(PAPER, train_size=10000, test_size=2000, batch=32, epochs=4, eta_drops=[3], runs=2,
              records_per_epoch=2)
+VARIANTS = tuple(PAPER["rules"])
 PAPER_ERRORS = {"backprop": 2.4, "feedback_alignment": 2.1, SPARSE: 2.4, "shallow": 7.2}   # %, Fig. 3a
 TEST_BATCH = 1000   # test images per forward pass (bounds memory at n = 20)
 DEEP = ("backprop", "feedback_alignment", SPARSE)
@@ -82,30 +85,27 @@ def shuffled_batches(x, y, config, backend):
     return get
 
 
-def network(name, config, backend, runs):
-    """The network and rule of one variant, bound to `runs`."""
-    sparse = name == SPARSE
+def network(rule: str | dict | Rule, config, backend, runs):
+    """The network and rule of one variant (a name in ``config["rules"]``, a spec or a rule
+    object), bound to `runs`; a sparse rule (density < 1) makes the network's last layer as sparse."""
+    rule = make_rule(config["rules"].get(rule, rule) if isinstance(rule, str) else rule)
     net = Network.init(config["sizes"], "logistic", config["init_scale"], seed=config["seed"],
-                       runs=runs, backend=backend, density=config["density"] if sparse else 1.0)
-    if name in ("feedback_alignment", SPARSE):
-        rule = make_rule("feedback_alignment", scale=config["feedback_scale"],
-                         density=config["density"] if sparse else 1.0)
-    else:
-        rule = make_rule(name)
-    return net, rule.bind(net, seed=config["seed"], runs=runs, backend=backend)
+                       runs=runs, backend=backend, density=rule.density)
+    return net, rule.bind(net)
 
 
 def compute(config, backend, runs):
     """Every variant for the given runs, trained together along the replica axis."""
     data = split(config)
     out = {}
-    for name in VARIANTS:
+    for name in config["rules"]:
         out |= train_variant(name, config, backend, runs, data)
     return out
 
 
-def train_variant(name, config, backend, runs, data):
-    """Test error (and, for feedback alignment, the δ angle) over training, and receptive fields."""
+def train_variant(name, config, backend, runs, data, rule: str | dict | Rule | None = None):
+    """Test error (and, for a rule with a B, the δ angle) over training, and receptive fields,
+    stored under `name`; the rule is `rule` (a spec or object), else ``config["rules"][name]``."""
     x, y, xt, yt = data
     test = [(columns(xt[i:i + TEST_BATCH], backend), backend.asarray(yt[i:i + TEST_BATCH]))
             for i in range(0, len(xt), TEST_BATCH)]
@@ -113,12 +113,12 @@ def train_variant(name, config, backend, runs, data):
     angle_x, angle_t = columns(xt[:n_angle], backend), columns(one_hot(yt[:n_angle]), backend)
     per_epoch = len(x) // config["batch"]
     eta = step_decay(config["eta"], [e * per_epoch for e in config["eta_drops"]], config["eta_factor"])
-    net, rule = network(name, config, backend, runs)
+    net, rule = network(name if rule is None else rule, config, backend, runs)
 
     def evaluate(net, rule):
         wrong = sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in test)
         metrics = {"error": wrong / len(xt)}
-        if rule.name == "feedback_alignment":
+        if any(B is not None for B in rule.feedback(net)):
             metrics["angle"] = delta_angles(net, rule, net.forward(angle_x), angle_t)[0]
         return metrics
 
@@ -194,7 +194,7 @@ def level(res, name, ours) -> Claim:
                "backprop began to overfit), and a fixed random hidden layer keeps improving slowly "
                f"long after that: at epoch {PAPER_END[1]} ours stands at "
                f"{error_at(res, PAPER_END[1])['shallow']:.1f}%")
-    return Claim(f"paper-level-{KEY[name]}", f"{LABELS[name]}: mean test error at the end of training within "
+    return Claim(f"paper-level-{KEY[name]}", f"{rule_label(name)}: mean test error at the end of training within "
                  f"{TOLERANCE} points of the paper's, either way",
                  f"{PAPER_ERRORS[name]}% (n = 20)", f"{ours:.2f}% (n = {len(res.meta['runs'])}, {epochs:g} epochs)",
                  abs(ours - PAPER_ERRORS[name]) <= TOLERANCE, figure=FIGURE[name], gap=gap,
@@ -206,14 +206,14 @@ def as_good_as_backprop(res, name, mean) -> Claim:
     """`name` is as good as backprop: at the paper's scale its lead or lag over backprop is the
     paper's within TOLERANCE; the quick run, far from the end of training, checks "not worse"."""
     ours, theirs = mean[name] - mean["backprop"], PAPER_ERRORS[name] - PAPER_ERRORS["backprop"]
-    paper = f"{LABELS[name]} {PAPER_ERRORS[name]}%, backprop {PAPER_ERRORS['backprop']}% ({theirs:+.1f} points)"
+    paper = f"{rule_label(name)} {PAPER_ERRORS[name]}%, backprop {PAPER_ERRORS['backprop']}% ({theirs:+.1f} points)"
     text = f"{mean[name]:.2f}% vs {mean['backprop']:.2f}% ({ours:+.2f} points)"
     if res.profile == "paper":
-        return Claim(f"{KEY[name]}-as-good-as-backprop", f"{LABELS[name]} ends as good as backprop: its mean test "
+        return Claim(f"{KEY[name]}-as-good-as-backprop", f"{rule_label(name)} ends as good as backprop: its mean test "
                      f"error minus backprop's is the paper's difference within {TOLERANCE} points, either way",
                      paper, text, abs(ours - theirs) <= TOLERANCE, figure=FIGURE[name],
                      tolerance=f"{TOLERANCE} points around the paper's difference (as for its numbers)")
-    return Claim(f"{KEY[name]}-as-good-as-backprop", f"{LABELS[name]} is as good as backprop: its mean test error "
+    return Claim(f"{KEY[name]}-as-good-as-backprop", f"{rule_label(name)} is as good as backprop: its mean test error "
                  f"is at most {TOLERANCE} points above backprop's", paper, text, ours <= TOLERANCE,
                  figure=FIGURE[name], tolerance=f"{TOLERANCE} points, one-sided: the quick run stops long before "
                  "the paper's end of training, so only the paper's 'not worse' applies, not its difference")
@@ -314,7 +314,7 @@ def prose(res) -> dict[str, str]:
         "fa_bp_gap": f"{abs(lead):.2f}",
         "shallow_vs_paper": "below" if mean["shallow"] < PAPER_ERRORS["shallow"] else "above",
         "at_paper_end": (f"at epoch {PAPER_END[1]}, near where the paper stopped, our means stood at "
-                         + ", ".join(f"{v:.1f}% ({LABELS[k]})" for k, v in error_at(res, PAPER_END[1]).items())
+                         + ", ".join(f"{v:.1f}% ({rule_label(k)})" for k, v in error_at(res, PAPER_END[1]).items())
                          if epoch[-1] >= PAPER_END[1] else
                          f"our run ends at epoch {epoch[-1]:g}, before the paper's end of training"),
         "late_epoch": f"{epoch[late]:g}", "bp_late": f"{bp[-1] - bp[late]:+.2f}",
@@ -341,7 +341,8 @@ def figure(res):
     epoch = res["epoch"]
     for i, name in enumerate(VARIANTS):
         curve(a, epoch, 100 * res[f"{name}/error"], name)
-        p.plot(i, PAPER_ERRORS[name], "D", color=COLORS[name], ms=5)
+        if name in PAPER_ERRORS:
+            p.plot(i, PAPER_ERRORS[name], "D", color=rule_color(name), ms=5)
     a.set(xlabel="epochs", ylabel="test error (%)", yscale="log", ylim=(1, 100))
     a.legend(frameon=False, loc="upper right")
     p.set(yscale="log", ylim=a.get_ylim(), yticklabels=[], xlim=(-1, len(VARIANTS)), xticks=[],
@@ -372,7 +373,7 @@ def fields_figure(res, units: int = 16):
             r, c = divmod(i, side)
             grid[1 + 29 * r:29 * (r + 1), 1 + 29 * c:29 * (c + 1)] = img
         ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1)
-        ax.set_title(LABELS[name])
+        ax.set_title(rule_label(name))
         ax.axis("off")
     fig.text(0.99, 0.01, f"run {run}, hidden units 0-{units - 1}: learned change of the incoming weights,\n"
              "each scaled to its largest |change|", ha="right", va="bottom", color="0.35")

@@ -1,0 +1,39 @@
+"""Migrations carry committed results over a change of configuration form, keeping every array;
+the stored-run tests (test_linear, test_mnist, test_mechanics) check the migrated files against
+the current code."""
+import numpy as np
+
+from falib.experiments import linear, mechanics, mnist
+from falib.migrations import migrate, migrated
+from falib.results import Results, plain
+
+
+def old_form(name, config):
+    """The configuration as it was stored before rules became specs."""
+    config = plain(config)
+    if name == "mechanics":
+        lin = {k: v for k, v in config["linear"].items() if k != "rule"}
+        lin["feedback_scale"] = config["linear"]["rule"]["scale"]
+        return {k: v for k, v in config.items() if k != "rule"} | {"feedback_scale": config["rule"]["scale"],
+                                                                   "linear": lin}
+    rules, base = config["rules"], {k: v for k, v in config.items() if k != "rules"}
+    if name == "linear":
+        return base | {"feedback_scale": rules["feedback_alignment"]["scale"],
+                       "sigma": rules["node_perturbation"]["sigma"]}
+    return base | {"feedback_scale": rules["feedback_alignment"]["scale"],
+                   "density": rules[mnist.SPARSE]["density"]}
+
+
+def test_old_configurations_become_the_current_ones(tmp_path):
+    for module in (linear, mnist, mechanics):
+        name, config = module.EXPERIMENT.name, module.EXPERIMENT.config("paper")
+        meta = {"backend": "numpy", "device": "cpu", "dtype": config["dtype"], "runs": [0]}
+        old = Results(name, "paper", old_form(name, config), {"x": np.arange(3.0)}, meta)
+        old.save(tmp_path)
+        assert migrated(Results.load(old.path(tmp_path))).config == plain(config)
+    done = migrate(tmp_path)
+    assert len(done) == 3 and len(list(tmp_path.glob("*.npz"))) == 3
+    for _, new in done:
+        res = Results.load(tmp_path / new)
+        assert np.array_equal(res["x"], np.arange(3.0)) and res.meta["migrated"][0]["from"]
+        assert migrated(res) is None and migrate(tmp_path) == []
