@@ -17,6 +17,7 @@ backprop                   ``delta[l] = (W[l+1]^T @ delta[l+1]) * f'(a[l])``
 feedback_alignment         ``delta[l] = (B[l] @ delta[l+1]) * f'(a[l])``, B fixed and random
 direct_feedback_alignment  ``delta[l] = (B[l] @ delta[L]) * f'(a[l])``: the output's error, straight down
 sign_symmetry              ``delta[l] = (sign(W[l+1])^T @ delta[l+1]) * f'(a[l])``
+kolen_pollack              as feedback alignment, but B learns: it receives W's update transposed (-> W^T)
 shallow                    hidden layers receive nothing and do not learn
 node_perturbation          no error vector: every unit gets the same scalar reward signal
 =========================  ===========================================================================
@@ -31,7 +32,7 @@ from typing import Sequence
 
 from array_api_compat import array_namespace
 
-from .backend import replica_rng
+from .backend import add_product, replica_rng
 from .networks import Network, Pass
 
 
@@ -233,8 +234,33 @@ class NodePerturbation(Rule):
         return [-dL * xi_l / self.sigma**2 for xi_l in noise]
 
 
+class KolenPollack(FeedbackAlignment):
+    """Kolen & Pollack (1994), as in Akrout et al. (2019): B starts random and learns. After each
+    weight update, ``B[l]`` receives the transpose of ``W[l+1]``'s update, and both decay by the
+    rule's `decay` λ (on top of the training's own decay), so that
+    ``B - W^T`` shrinks by ``(1 - eta λ)`` every step and B converges to ``W^T``."""
+
+    name = "kolen_pollack"
+    params = ("scale", "decay")
+
+    def __init__(self, scale: float | Sequence[float] = 0.5, decay: float = 1e-3):
+        if decay < 0:
+            raise ValueError(f"decay must be at least 0, got {decay}")
+        super().__init__(scale)
+        self.decay = decay
+
+    def learn(self, net, p, deltas, eta, decay):
+        keep = 1 - eta * self.decay
+        for l, B in enumerate(self.bound()):
+            if deltas[l + 1] is None or l + 1 in net.frozen:
+                continue
+            net.W[l + 1] *= keep
+            rate = eta * keep / deltas[l + 1].shape[-1]
+            add_product(B, p.h[l + 1], deltas[l + 1].mT, beta=keep * (1 - eta * decay), alpha=rate)
+
+
 RULES = {rule.name: rule for rule in (Backprop, FeedbackAlignment, DirectFeedbackAlignment, SignSymmetry,
-                                      Shallow, NodePerturbation)}
+                                      KolenPollack, Shallow, NodePerturbation)}
 
 
 def make_rule(rule: str | dict | Rule, **params) -> Rule:

@@ -175,6 +175,34 @@ def test_measuring_angles_does_not_change_the_rule(backend, name):
         assert [g.random() for g in a.rngs] == [g.random() for g in b.rngs]
 
 
+def test_kolen_pollack_by_hand(backend):
+    """One step on the hand case (eta 0.5, batch 1, lambda 0.2, no training decay): W's update is
+    eta delta h^T = 0.5 (-3) [1 1] = [-1.5 -1.5]; then W and B keep 1 - eta lambda = 0.9 of themselves,
+    and B receives the same update, transposed."""
+    net, _, _ = hand_case(backend)
+    kp = make_rule("kolen_pollack", decay=0.2).bind(net)
+    kp.B = [backend.asarray([[[3.0], [4.0]]])]
+    x, target = backend.asarray([[[1.0], [1.0]]]), backend.asarray([[[0.0]]])
+    net.frozen = {0}   # only W = W[1] learns, to keep the hand computation short
+    train(net, kp, lambda t: (x, target), steps=1, eta=0.5, record_every=1)
+    np.testing.assert_allclose(as_numpy(net.W[1]).ravel(), [0.9 * (1 - 1.5), 0.9 * (2 - 1.5)])
+    np.testing.assert_allclose(as_numpy(kp.B[0]).ravel(), [0.9 * (3 - 1.5), 0.9 * (4 - 1.5)])
+
+
+def test_kolen_pollack_converges_to_W_transpose(backend):
+    """On a small tanh network, B - W^T shrinks by (1 - eta lambda)(1 - eta decay) every step: the
+    angle between B and W^T starts near 90 degrees and ends below 1 degree."""
+    net, x, target = random_case(backend, [6, 8, 7, 4], "tanh", batch=20)
+    kp = make_rule("kolen_pollack", scale=0.5, decay=0.5).bind(net)
+    start = [as_numpy(a) for a in feedback_angles(net, kp)]
+    gap = [as_numpy(B - W.mT) for B, W in zip(kp.B, net.W[1:])]
+    train(net, kp, lambda t: (x, target), steps=600, eta=0.05, decay=1e-3, record_every=600)
+    keep = ((1 - 0.05 * 0.5) * (1 - 0.05 * 1e-3)) ** 600
+    for l, (B, W) in enumerate(zip(kp.B, net.W[1:])):
+        np.testing.assert_allclose(as_numpy(B - W.mT), keep * gap[l], rtol=1e-6, atol=1e-12)
+        assert np.all(start[l] > 45) and np.all(as_numpy(feedback_angles(net, kp)[l]) < 1)
+
+
 def test_specs_objects_and_names_make_the_same_rule():
     spec = {"rule": "feedback_alignment", "scale": 0.25, "density": 0.5}
     assert make_rule(spec).spec == make_rule("feedback_alignment", scale=0.25, density=0.5).spec == spec
