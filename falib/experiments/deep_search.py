@@ -8,7 +8,6 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from IPython.display import Markdown
 
 from ..claims import Claims
 from . import Experiment
@@ -85,9 +84,11 @@ def numbers(res) -> dict[str, str]:
             "tuned_scales": " and ".join(f"{s:g}" for s in pick["tuned"]["feedback_scale"])}
 
 
-def table(res) -> Markdown:
+def table(res):
     """Everything tried: mean validation NSE for every rate (columns) and setting (rows), backprop's where
-    it stops improving, feedback alignment's at the chosen backprop rate's stop."""
+    it stops improving, feedback alignment's at the chosen backprop rate's stop (Markdown)."""
+    from IPython.display import Markdown
+
     cfg, pick = res.config, choice(res)
     i, etas, scales = pick["stop"], cfg["eta"], cfg["feedback_scale"]
     fmt = lambda v: "diverged" if not np.isfinite(v) else f"{v:.2e}"
