@@ -70,7 +70,7 @@ def test_search_picks_the_lowest_validation_error_and_never_a_diverged_setting()
                     "tuned": {"eta": 0.8, "feedback_scale": [1.0, 1.0]}}
     pick = deep_search.choice(search_results([0.1, np.nan], fa))
     assert (pick["eta"], pick["feedback_scale"]) == (0.4, 0.5)
-    assert "diverged" in deep_search.table(search_results([0.2, 0.1], fa)).data
+    assert "failed" in deep_search.table(search_results([0.2, 0.1], fa)).data
 
 
 def test_settings_are_those_the_stored_search_chose():

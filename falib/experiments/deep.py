@@ -106,7 +106,7 @@ def bind(config, model: Network, rule: str, feedback_scale, backend):
 
 def fit(config, backend, runs, sets, net: str, rule: str, eta: float, feedback_scale) -> dict:
     """Train network `net` by `rule` (B drawn once for all runs); the NSE curves on the held-out sets,
-    NaN throughout if training diverged."""
+    NaN throughout if training diverged or stalled."""
     shape, frozen = NETS[net]
     sizes = config["sizes"][shape]
     units = ["tanh"] * (len(sizes) - 2) + ["linear"]
@@ -178,7 +178,7 @@ SLOWER = ("backprop can fit this target exactly (it is a network of the same sha
 GAPS = {   # claim key -> why we do not reproduce it (the evidence is in the chapter)
     "depth-helps-feedback_alignment":
         "at backprop's rate feedback alignment is stable only with its feedback scaled down (in the search, "
-        "scales of 1 and 2 diverge there), and then learns slowly and unreliably; with its own settings the "
+        "scales of 1 and 2 diverge or stall there), and then learns slowly and unreliably; with its own settings the "
         "gain from depth is clear (next claim)",
     "fa-as-good-as-backprop": SLOWER,
     "fa-tuned-as-good-as-backprop": SLOWER,
@@ -294,7 +294,7 @@ def log_curve(ax, x, y, color, label, ls="-"):
 
 def figure(res):
     """Fig. 3d (test NSE over training, 3 vs 4 layers) and Suppl. Fig. 6 (test NSE at the stop, every network)."""
-    fig, (a, b) = plt.subplots(2, 1, figsize=(WIDTH, 8), gridspec_kw={"height_ratios": [3, 2]})
+    fig, (a, b) = plt.subplots(2, 1, figsize=(WIDTH, 10), gridspec_kw={"height_ratios": [1, 1]})
     step, styles = res["step"], {"shallow": ":", "deep": "-"}
     for rule in RULES:
         for net in ("shallow", "deep"):
@@ -304,17 +304,17 @@ def figure(res):
     a.axvline(step[stop(res)], color="0.5", lw=1, ls="--")
     a.text(step[stop(res)], 0.98, "stop ", color="0.4", ha="right", va="top", transform=a.get_xaxis_transform())
     a.set(xlabel="training examples", ylabel="test NSE (geometric mean over runs)", yscale="log")
-    a.legend(frameon=False, fontsize=FONT - 1.5, loc="lower left")
+    a.legend(frameon=False, loc="lower left")
     columns = [(rule, net) for rule in RULES for net in NETS] + [(TUNED, "shallow"), (TUNED, "deep")]
     short = {"backprop": "BP", "feedback_alignment": "FA", TUNED: "FA, own"}
     for i, (rule, net) in enumerate(columns):
         v, color = final(res, rule, net), COLORS[settings(res.config, rule)[0]]
         jitter = np.linspace(-0.15, 0.15, v.size)
-        b.scatter(i + jitter, v, s=9, color=color, alpha=0.6)
-        b.plot([i - 0.3, i + 0.3], [v.mean()] * 2, color=color, lw=2)
-    b.set_xticks(range(len(columns)), [f"{short[r]}, " + NAMES[k].replace(", ", "\n") for r, k in columns],
-                 fontsize=FONT - 3, rotation=35, ha="right", rotation_mode="anchor")
-    b.set(ylabel="test NSE at the stop", yscale="log")
+        b.scatter(v, i + jitter, s=9, color=color, alpha=0.6)
+        b.plot([v.mean()] * 2, [i - 0.3, i + 0.3], color=color, lw=2)
+    b.set_yticks(range(len(columns)), [f"{short[r]}, {NAMES[k]}" for r, k in columns])
+    b.invert_yaxis()
+    b.set(xlabel="test NSE at the stop", xscale="log")
     return finish(fig, res, (a, "d"), (b, "S6"))
 
 

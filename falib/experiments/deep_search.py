@@ -49,7 +49,7 @@ def backprop_stops(res) -> tuple[list[int], np.ndarray]:
 
 
 def choice(res) -> dict:
-    """What the search picks, by mean validation NSE (a diverged setting never):
+    """What the search picks, by mean validation NSE (a failed setting never):
 
     - ``eta``: backprop's rate, lowest where its runs stop improving (``stop``, a record index);
     - ``feedback_scale``: one scale for B1 and B2 at that rate, lowest at ``stop`` (the paper's protocol);
@@ -91,7 +91,7 @@ def table(res):
 
     cfg, pick = res.config, choice(res)
     i, etas, scales = pick["stop"], cfg["eta"], cfg["feedback_scale"]
-    fmt = lambda v: "diverged" if not np.isfinite(v) else f"{v:.2e}"
+    fmt = lambda v: "failed" if not np.isfinite(v) else f"{v:.2e}"   # diverged or stalled
     bp, fa = backprop_stops(res)[1], _mean(res, "feedback_alignment")[..., i]
     head = "| rule | B₁ scale | B₂ scale | " + " | ".join(f"η = {e:g}" for e in etas) + " |"
     rows = [head, "|---" * (3 + len(etas)) + "|", "| backprop | | | " + " | ".join(map(fmt, bp)) + " |"]
