@@ -157,7 +157,7 @@ def receptive_field(res, rule: str, run: int, unit: int, change: bool = True) ->
     return w.reshape(28, 28)
 
 
-def sparse_run(density: float = 0.5, train_size: int = 2000, epochs: int = 4) -> dict:
+def sparse_run(density: float = 0.5, train_size: int = 5000, epochs: int = 2) -> dict:
     """Sparse feedback alignment keeping a fraction `density` of W's and B's entries, trained
     on the first `train_size` training images (one run, the MNIST chapter's settings);
     returns its test error (1,000 test images) and δ angle curves, per epoch."""
