@@ -144,3 +144,34 @@ def spike_feedback(network_class):
     _expect(set(seen) <= {0.0, 1.0} and len(seen) == 2, "with tau = 1 and target 1, the error units should hold "
             f"1 - spike, i.e. 0 or 1; they hold {seen[:5]}: compare the target with spikes, not probabilities")
     _ok("your error units see the output spikes, and the probabilities are restored")
+
+
+# deep
+
+def direct_feedback(rule_class):
+    """Deep, exercise 1: the rule's deltas are direct feedback alignment's (falib.rules')."""
+    from .networks import Network
+    from .rules import DirectFeedbackAlignment
+
+    net = Network.init([6, 5, 3, 3], ["tanh", "tanh", "linear"], 0.5, bias_scale=0.1, seed=3, runs=[0, 1])
+    rng = np.random.default_rng(0)
+    x, target = (net.backend.asarray(rng.standard_normal((2, n, 7))) for n in (6, 3))
+    p = net.forward(x)
+    got = rule_class(scale=0.5).bind(net).deltas(net, p, target)
+    want = DirectFeedbackAlignment(scale=0.5).bind(net).deltas(net, p, target)
+    _expect(len(got) == len(want), f"deltas returned {len(got)} arrays; expected one per layer ({len(want)})")
+    for l, (a, b) in enumerate(zip(got, want)):
+        _expect(np.allclose(to_numpy(a), to_numpy(b)), f"delta[{l}] differs from direct feedback alignment's")
+    _ok("your direct-feedback deltas match falib.rules.DirectFeedbackAlignment's")
+
+
+def frozen_layers(results: dict, freeze):
+    """Deep, exercise 2: ``{frozen: freeze(frozen)}`` for (), (1,), (0, 1)."""
+    _keys(results, ((), (1,), (0, 1)), "results")
+    _expect(np.allclose(results[(1,)]["before"], results[(1,)]["after"]),
+            "with W1 frozen the angle between B1 and W1ᵀ cannot change: is layer 1 in net.frozen?")
+    _expect(results[()]["after"].mean() < results[()]["before"].mean() - 10,
+            "with every layer learning, the angle between B1 and W1ᵀ should fall: is it measured after training?")
+    again = freeze((1,))
+    _expect(np.allclose(again["nse"], results[(1,)]["nse"]), "freeze((1,)) gives a different NSE when run again")
+    _ok("three cases; compare the angles and the errors")
