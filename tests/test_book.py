@@ -82,3 +82,11 @@ def test_every_citation_is_in_the_bibliography():
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
     first = (ROOT / "references.bib").read_text().split("@")[1]
     assert first.startswith("article{lillicrap2016,") and "10.1038/ncomms13276" in first, "the paper comes first"
+
+
+def test_intro_links_every_chapter_and_the_toc_lists_it():
+    intro = (ROOT / "chapters" / "intro.md").read_text()
+    toc = (ROOT / "_toc.yml").read_text()
+    pages = [p for p in sorted((ROOT / "chapters").glob("*")) if p.suffix in (".ipynb", ".md") and p.stem != "intro"]
+    assert not [p.name for p in pages if f"]({p.name})" not in intro], "chapters the introduction does not link"
+    assert not [p.name for p in pages if f"chapters/{p.stem}\n" not in toc + "\n"], "chapters missing from _toc.yml"
