@@ -175,3 +175,25 @@ def frozen_layers(results: dict, freeze):
     again = freeze((1,))
     _expect(np.allclose(again["nse"], results[(1,)]["nse"]), "freeze((1,)) gives a different NSE when run again")
     _ok("three cases; compare the angles and the errors")
+
+
+# beyond
+
+def transpose_feedback(rule_class):
+    """Beyond, exercise: B receives the transpose of W's update, so B - W^T never changes (numpy and torch)."""
+    from .networks import Network
+    from .training import train
+
+    for backend in (Backend(), Backend("torch", dtype="float64")):
+        net = Network.init([6, 8, 7, 4], "tanh", 0.5, seed=1, runs=[0, 1], backend=backend)
+        rule = rule_class(scale=0.5).bind(net)
+        rng = np.random.default_rng(0)
+        x, target = (backend.asarray(rng.standard_normal((2, n, 20))) for n in (6, 4))
+        gap = [to_numpy(B - W.mT) for B, W in zip(rule.B, net.W[1:])]
+        start = [to_numpy(B) for B in rule.B]
+        train(net, rule, lambda t: (x, target), steps=30, eta=0.05, record_every=30)
+        for l, (B, W) in enumerate(zip(rule.B, net.W[1:])):
+            _expect(not np.allclose(to_numpy(B), start[l]), f"on {backend.name}, B[{l}] did not change: write learn()")
+            _expect(np.allclose(to_numpy(B - W.mT), gap[l], rtol=1e-6, atol=1e-9),
+                    f"on {backend.name}, B[{l}] - W[{l + 1}]ᵀ changed: B must receive exactly W's update, transposed")
+    _ok("B receives W's updates, transposed: B - Wᵀ stays what it was at the start, on NumPy and PyTorch")

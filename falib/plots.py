@@ -38,7 +38,8 @@ COLORS = {"shallow": "#7f7f7f", "node_perturbation": "#2ca02c", "backprop": "#1f
           "feedback_alignment": "#d62728", "sparse_feedback_alignment": "#ff7f0e",
           "direct_feedback_alignment": "#9467bd", "sign_symmetry": "#8c564b"}
 LABELS = {"shallow": "shallow", "node_perturbation": "node perturbation", "backprop": "backprop",
-          "feedback_alignment": "feedback alignment", "sparse_feedback_alignment": "sparse FA"}
+          "feedback_alignment": "feedback alignment", "sparse_feedback_alignment": "sparse FA",
+          "kolen_pollack": "Kolen-Pollack"}
 
 
 SPARE = ("#9467bd", "#8c564b", "#e377c2", "#17becf", "#bcbd22", "#393b79", "#ad494a")
