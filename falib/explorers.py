@@ -139,7 +139,7 @@ def mechanics_figure(curves: dict):
             ax.axvline(k * curves["phase_steps"], color="0.6", ls=":", lw=1)
         ax.set(xlabel="training steps (dotted: phase boundaries)")
     a.set(ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 100))
-    b.set(ylabel="test NSE", yscale="log")
+    b.set(ylabel="test NSE")
     fig.tight_layout()
     return fig
 
