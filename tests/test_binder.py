@@ -36,3 +36,14 @@ def test_environment_installs_what_the_chapters_import():
     text = (ROOT / "environment.yml").read_text()
     for package in ("torch==", "ipywidgets==", "ipykernel=="):
         assert package in text
+
+
+def test_extras_give_jupyterlab_and_what_a_chapter_needs():
+    import tomllib
+
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    names = {k: {r.split(">")[0].split("=")[0].split("<")[0].strip() for r in v} for k, v in extras.items()}
+    assert {"jupyterlab", "ipywidgets", "ipykernel", "sphinx-exercise"} <= names["book"]
+    assert {"ipywidgets", "ipykernel"} <= names["notebook"]
+    pins = (ROOT / "constraints.txt").read_text()
+    assert "jupyterlab==" in pins and "sphinx-exercise==" in pins
