@@ -99,9 +99,8 @@ def bind(config, model: Network, rule: str, feedback_scale, backend):
     """
     if isinstance(feedback_scale, list):
         feedback_scale = feedback_scale[len(feedback_scale) - (len(model.W) - 1):]
-    params = {"scale": feedback_scale} if rule == "feedback_alignment" else {}
-    return make_rule(rule, **params).bind(model, seed=config["seed"], runs=[config["feedback_draw"]] * model.runs,
-                                          backend=backend)
+    params = {"scale": feedback_scale} if "scale" in make_rule(rule).params else {}   # a rule with a B
+    return make_rule(rule, **params).bind(model, runs=[config["feedback_draw"]] * model.runs, backend=backend)
 
 
 def fit(config, backend, runs, sets, net: str, rule: str, eta: float, feedback_scale) -> dict:
