@@ -19,7 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
-NEEDS_TORCH = {"mnist", "spiking"}   # chapters whose default backend is PyTorch
+NEEDS_TORCH = {"mnist", "spiking", "beyond"}   # chapters whose default backend is PyTorch
 
 SETUP = '''\
 # Set-up for Colab, or any Python without falib: install falib from the book's repository and
