@@ -30,7 +30,7 @@ from array_api_compat import array_namespace
 
 from .backend import Backend, add_product, logistic, replica_rng, spike_matmul, times_slope, to_numpy
 
-WEIGHTS_STREAM, FEEDBACK_STREAM, SPIKE_STREAM = 0, 1, 3
+WEIGHTS_STREAM, FEEDBACK_STREAM, SPIKE_STREAM = "weights", "feedback", "spikes"   # backend.STREAMS
 
 
 @dataclass

@@ -21,7 +21,7 @@ from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches
 from ..training import DivergenceError, schedule, train
 from . import Experiment
 
-VALID_STREAM = 3
+VALID_STREAM = "valid"   # backend.SHARED_STREAMS
 RULES = ("backprop", "feedback_alignment")
 TUNED = "feedback_alignment_tuned"   # feedback alignment with its own settings (3- and 4-layer nets)
 NETS = {   # name: (shape, frozen layers)
