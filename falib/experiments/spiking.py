@@ -360,7 +360,7 @@ def figure(res):
         curve(b, x, y, "backprop", "one stream (paper)")
         x, y = smoothed(res["online_images"][:n], 100 * res["online_error"][:, :n], width)
         curve(b, x, y, "feedback_alignment", f"{res.config['streams']} streams")
-    b.set(xlabel="training images", ylabel="training error (%)", yscale="log")
+    b.set(xlabel="training images", ylabel="training error (%)")
     b.legend(loc="upper right", fontsize="small")
     panel_label(b, "b")
     steps = res.config["steps_per_image"]
