@@ -16,7 +16,7 @@ from ..claims import Claim, Claims
 from ..metrics import normalized_squared_error
 from ..networks import Network
 from ..plots import COLORS, FONT, LABELS, WIDTH, finish
-from ..rules import make_rule
+from ..rules import Rule, make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches, network_target
 from ..training import DivergenceError, schedule, train
 from . import Experiment
@@ -92,18 +92,20 @@ def settings(config, rule: str) -> tuple[str, float, float | list]:
     return rule, config["eta"], config["feedback_scale"]
 
 
-def bind(config, model: Network, rule: str, feedback_scale, backend):
+def bind(config, model: Network, rule: str | Rule, feedback_scale, backend):
     """`rule` for `model`; feedback alignment's B1, B2 are one draw (``feedback_draw``), the same in every run.
+    A rule object keeps its own parameters; a named rule with a B gets `feedback_scale`.
 
     Per-layer scales are counted from the output: a 3-layer network's one B takes B2's scale.
     """
     if isinstance(feedback_scale, list):
         feedback_scale = feedback_scale[len(feedback_scale) - (len(model.W) - 1):]
-    params = {"scale": feedback_scale} if "scale" in make_rule(rule).params else {}   # a rule with a B
-    return make_rule(rule, **params).bind(model, runs=[config["feedback_draw"]] * model.runs, backend=backend)
+    if not isinstance(rule, Rule) and "scale" in make_rule(rule).params:   # a named rule with a B
+        rule = make_rule(rule, scale=feedback_scale)
+    return make_rule(rule).bind(model, runs=[config["feedback_draw"]] * model.runs, backend=backend)
 
 
-def fit(config, backend, runs, sets, net: str, rule: str, eta: float, feedback_scale) -> dict:
+def fit(config, backend, runs, sets, net: str, rule: str | Rule, eta: float, feedback_scale) -> dict:
     """Train network `net` by `rule` (B drawn once for all runs); the NSE curves on the held-out sets,
     NaN throughout if training diverged or stalled."""
     shape, frozen = NETS[net]
