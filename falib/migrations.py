@@ -45,7 +45,18 @@ def rule_as_spec(config: dict) -> dict | None:
     return {k: v for k, v in config.items() if k != "feedback_scale"} | {"rule": spec, "linear": lin}
 
 
-MIGRATIONS = {"linear": rules_as_specs, "mnist": rules_as_specs, "mechanics": rule_as_spec}
+def deep_rules_as_specs(config: dict) -> dict | None:
+    """Deep: ``feedback_scale`` and the tuned ``feedback_scale`` became feedback-alignment specs."""
+    if "rules" in config:
+        return None
+    fa = {"rule": "feedback_alignment"}
+    rules = {"backprop": {"rule": "backprop"}, "feedback_alignment": dict(fa, scale=config["feedback_scale"])}
+    tuned = {"eta": config["tuned"]["eta"], "rule": dict(fa, scale=config["tuned"]["feedback_scale"])}
+    return {k: v for k, v in config.items() if k != "feedback_scale"} | {"rules": rules, "tuned": tuned}
+
+
+MIGRATIONS = {"linear": rules_as_specs, "mnist": rules_as_specs, "mechanics": rule_as_spec,
+              "deep": deep_rules_as_specs}
 
 
 def migrated(res: Results) -> Results | None:

@@ -37,8 +37,9 @@ def test_target_network_is_tanh_then_linear():
 def test_one_draw_of_B_for_every_run_at_each_scale():
     """The paper's practice: B1, B2 drawn once and fixed across runs; a scale multiplies that one draw."""
     net = Network.init([30, 20, 10, 10], ["tanh", "tanh", "linear"], 0.1, runs=range(3))
-    B = deep.bind(deep.PAPER, net, "feedback_alignment", [1.0, 1.0], Backend()).B
-    half = deep.bind(deep.PAPER, net, "feedback_alignment", [0.5, 2.0], Backend()).B
+    fa = {"rule": "feedback_alignment"}
+    B = deep.bind(deep.PAPER, net, dict(fa, scale=[1.0, 1.0]), Backend()).B
+    half = deep.bind(deep.PAPER, net, dict(fa, scale=[0.5, 2.0]), Backend()).B
     for l in range(2):
         assert np.array_equal(B[l][0], B[l][1]) and np.array_equal(B[l][0], B[l][2])
     np.testing.assert_allclose(half[0], 0.5 * B[0])
@@ -75,8 +76,9 @@ def test_search_picks_the_lowest_validation_error_and_never_a_diverged_setting()
 
 def test_settings_are_those_the_stored_search_chose():
     pick = deep_search.choice(reproduce("deep-search", "paper"))
-    assert (deep.PAPER["eta"], deep.PAPER["feedback_scale"], deep.PAPER["tuned"]) == \
-        (pick["eta"], pick["feedback_scale"], pick["tuned"])
+    fa, tuned = deep.PAPER["rules"]["feedback_alignment"], deep.PAPER["tuned"]
+    assert (deep.PAPER["eta"], fa["scale"]) == (pick["eta"], pick["feedback_scale"])
+    assert {"eta": tuned["eta"], "feedback_scale": tuned["rule"]["scale"]} == pick["tuned"]
     assert deep.QUICK["tuned"] == deep.PAPER["tuned"] and deep.QUICK["eta"] == deep.PAPER["eta"]
 
 

@@ -3,7 +3,7 @@ the stored-run tests (test_linear, test_mnist, test_mechanics) check the migrate
 the current code."""
 import numpy as np
 
-from falib.experiments import linear, mechanics, mnist
+from falib.experiments import deep, linear, mechanics, mnist
 from falib.migrations import migrate, migrated
 from falib.results import Results, plain
 
@@ -17,6 +17,9 @@ def old_form(name, config):
         return {k: v for k, v in config.items() if k != "rule"} | {"feedback_scale": config["rule"]["scale"],
                                                                    "linear": lin}
     rules, base = config["rules"], {k: v for k, v in config.items() if k != "rules"}
+    if name == "deep":
+        return base | {"feedback_scale": rules["feedback_alignment"]["scale"],
+                       "tuned": {"eta": config["tuned"]["eta"], "feedback_scale": config["tuned"]["rule"]["scale"]}}
     if name == "linear":
         return base | {"feedback_scale": rules["feedback_alignment"]["scale"],
                        "sigma": rules["node_perturbation"]["sigma"]}
@@ -25,14 +28,14 @@ def old_form(name, config):
 
 
 def test_old_configurations_become_the_current_ones(tmp_path):
-    for module in (linear, mnist, mechanics):
+    for module in (linear, mnist, mechanics, deep):
         name, config = module.EXPERIMENT.name, module.EXPERIMENT.config("paper")
         meta = {"backend": "numpy", "device": "cpu", "dtype": config["dtype"], "runs": [0]}
         old = Results(name, "paper", old_form(name, config), {"x": np.arange(3.0)}, meta)
         old.save(tmp_path)
         assert migrated(Results.load(old.path(tmp_path))).config == plain(config)
     done = migrate(tmp_path)
-    assert len(done) == 3 and len(list(tmp_path.glob("*.npz"))) == 3
+    assert len(done) == 4 and len(list(tmp_path.glob("*.npz"))) == 4
     for _, new in done:
         res = Results.load(tmp_path / new)
         assert np.array_equal(res["x"], np.arange(3.0)) and res.meta["migrated"][0]["from"]

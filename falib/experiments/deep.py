@@ -22,7 +22,6 @@ from ..training import DivergenceError, schedule, train
 from . import Experiment
 
 VALID_STREAM = "valid"   # backend.SHARED_STREAMS
-RULES = ("backprop", "feedback_alignment")
 TUNED = "feedback_alignment_tuned"   # feedback alignment with its own settings (3- and 4-layer nets)
 NETS = {   # name: (shape, frozen layers)
     "shallow": ("shallow", ()),   # 30-20-10
@@ -31,7 +30,6 @@ NETS = {   # name: (shape, frozen layers)
     "wide": ("wide", ()),         # 30-30-10-10: a first layer that is no bottleneck ...
     "wide_frozen": ("wide", (0,)),   # ... frozen: the control without information loss
 }
-TRAININGS = [(rule, net) for rule in RULES for net in NETS] + [(TUNED, "shallow"), (TUNED, "deep")]
 PAPER_P = {"backprop": 3e-12, "feedback_alignment": 9e-13}
 NAMES = {"shallow": "30-20-10", "deep": "30-20-10-10", "frozen": "30-20-10-10, W₀ frozen",
          "wide": "30-30-10-10", "wide_frozen": "30-30-10-10, W₀ frozen"}
@@ -55,12 +53,15 @@ BASE = {   # the task, the networks and the budget: shared with the search (deep
 PAPER = dict(
     BASE,
     eta=0.8,                            # ours, by deep_search: backprop's best, used for both rules
-    feedback_scale=0.25,                # ours, by deep_search (paper: hand-picked): B uniform in [-s, s]
-    tuned={"eta": 0.2, "feedback_scale": [2.0, 2.0]},   # ours, by deep_search: FA's own best
+    rules={"backprop": {"rule": "backprop"},   # B uniform in [-s, s], s by deep_search (paper: hand-picked)
+           "feedback_alignment": {"rule": "feedback_alignment", "scale": 0.25}},
+    tuned={"eta": 0.2, "rule": {"rule": "feedback_alignment", "scale": [2.0, 2.0]}},   # by deep_search: FA's own
     runs=20,                            # paper: n = 20
     alpha=1e-3,                         # ours: P threshold of the depth claims at n = 20
 )
 QUICK = dict(PAPER, runs=5, steps=1500, alpha=0.05)   # at n = 5 per group, P < 0.05 is the fair bar
+RULES = tuple(PAPER["rules"])
+TRAININGS = [(rule, net) for rule in RULES for net in NETS] + [(TUNED, "shallow"), (TUNED, "deep")]
 
 
 def data(config, backend, chunk: int = 100_000) -> dict:
@@ -85,36 +86,34 @@ def data(config, backend, chunk: int = 100_000) -> dict:
     return out
 
 
-def settings(config, rule: str) -> tuple[str, float, float | list]:
-    """(rule, eta, feedback scale): backprop's settings for both rules (the paper's protocol), or FA's own."""
+def settings(config, rule: str) -> tuple[dict, float]:
+    """(rule spec, eta): backprop's rate for both rules (the paper's protocol), or FA's own settings."""
     if rule == TUNED:
-        return "feedback_alignment", config["tuned"]["eta"], config["tuned"]["feedback_scale"]
-    return rule, config["eta"], config["feedback_scale"]
+        return config["tuned"]["rule"], config["tuned"]["eta"]
+    return config["rules"][rule], config["eta"]
 
 
-def bind(config, model: Network, rule: str | Rule, feedback_scale, backend):
-    """`rule` for `model`; feedback alignment's B1, B2 are one draw (``feedback_draw``), the same in every run.
-    A rule object keeps its own parameters; a named rule with a B gets `feedback_scale`.
+def bind(config, model: Network, rule: str | dict | Rule, backend):
+    """`rule` (a name, a spec or a rule object) for `model`; feedback alignment's B1, B2 are one draw
+    (``feedback_draw``), the same in every run.
 
-    Per-layer scales are counted from the output: a 3-layer network's one B takes B2's scale.
+    A spec's per-layer scales are counted from the output: a 3-layer network's one B takes B2's scale.
     """
-    if isinstance(feedback_scale, list):
-        feedback_scale = feedback_scale[len(feedback_scale) - (len(model.W) - 1):]
-    if not isinstance(rule, Rule) and "scale" in make_rule(rule).params:   # a named rule with a B
-        rule = make_rule(rule, scale=feedback_scale)
+    if isinstance(rule, dict) and isinstance(rule.get("scale"), list):
+        rule = dict(rule, scale=rule["scale"][len(rule["scale"]) - (len(model.W) - 1):])
     return make_rule(rule).bind(model, runs=[config["feedback_draw"]] * model.runs, backend=backend)
 
 
-def fit(config, backend, runs, sets, net: str, rule: str | Rule, eta: float, feedback_scale) -> dict:
-    """Train network `net` by `rule` (B drawn once for all runs); the NSE curves on the held-out sets,
-    NaN throughout if training diverged or stalled."""
+def fit(config, backend, runs, sets, net: str, rule: str | dict | Rule, eta: float) -> dict:
+    """Train network `net` by `rule` (a name, a spec or a rule object; B drawn once for all runs); the
+    NSE curves on the held-out sets, NaN throughout if training diverged or stalled."""
     shape, frozen = NETS[net]
     sizes = config["sizes"][shape]
     units = ["tanh"] * (len(sizes) - 2) + ["linear"]
     model = Network.init(sizes, units, config["init_scale"], bias_scale=config["init_scale"],
                          seed=config["seed"], runs=runs, backend=backend)
     model.frozen = set(frozen)
-    learner = bind(config, model, rule, feedback_scale, backend)
+    learner = bind(config, model, rule, backend)
     held_out = {k: sets[k] for k in ("valid", "test") if k in sets}
 
     def evaluate(model, learner):
@@ -124,7 +123,7 @@ def fit(config, backend, runs, sets, net: str, rule: str | Rule, eta: float, fee
     try:
         return train(model, learner, minibatches(*sets["train"], config["batch"]), steps=config["steps"],
                      eta=eta, record_every=config["record_every"], evaluate=evaluate,
-                     desc=f"deep: {rule}, {net}, eta {eta:g}")
+                     desc=f"deep: {learner.name}, {net}, eta {eta:g}")
     except DivergenceError:
         nan = np.full((len(runs), len(record)), np.nan, dtype=config["dtype"])
         return {"step": np.asarray(record), **{k: nan for k in held_out}}
@@ -133,8 +132,7 @@ def fit(config, backend, runs, sets, net: str, rule: str | Rule, eta: float, fee
 def compute(config, backend, runs):
     sets, out = data(config, backend), {}
     for rule, net in TRAININGS:
-        name, eta, scale = settings(config, rule)
-        curves = fit(config, backend, runs, sets, net, name, eta, scale)
+        curves = fit(config, backend, runs, sets, net, *settings(config, rule))
         out["step"] = curves.pop("step") * config["batch"]
         out |= {f"{rule}/{net}/{k}": v for k, v in curves.items()}
     return out
@@ -192,7 +190,7 @@ def claims(res) -> Claims:
     for rule, label in DEPTH.items():
         deep, shallow = final(res, rule, "deep"), final(res, rule, "shallow")
         p = stats.ttest_ind(deep, shallow).pvalue
-        paper_p = PAPER_P[settings(res.config, rule)[0]]
+        paper_p = PAPER_P[settings(res.config, rule)[0]["rule"]]
         rows.append(Claim(
             f"depth-helps-{rule}", f"{label} does better with the extra layer (t-test, P < {alpha:g} at n = {n})",
             f"P = {paper_p:.0e} (n = 20)", f"NSE {deep.mean():.2e} vs {shallow.mean():.2e}, P = {p:.1e}",
@@ -252,8 +250,8 @@ def outcomes(res):
             "|---|---|---|---|---|---|---|---|")
     rows = []
     for rule, (key, how) in AS_GOOD.items():
-        _, eta, scale = settings(res.config, rule)
-        scale = scale if isinstance(scale, list) else [scale] * 2
+        spec, eta = settings(res.config, rule)
+        scale = spec["scale"] if isinstance(spec["scale"], list) else [spec["scale"]] * 2
         diff, tol = gap_to_backprop(res, rule)
         rows.append(f"| FA {how} | {eta:g} | {', '.join(f'{s:g}' for s in scale)} | "
                     f"{final(res, rule, 'deep').mean():.2e} | {final(res, 'backprop', 'deep').mean():.2e} | "
@@ -309,7 +307,7 @@ def figure(res):
     columns = [(rule, net) for rule in RULES for net in NETS] + [(TUNED, "shallow"), (TUNED, "deep")]
     short = {"backprop": "BP", "feedback_alignment": "FA", TUNED: "FA, own"}
     for i, (rule, net) in enumerate(columns):
-        v, color = final(res, rule, net), COLORS[settings(res.config, rule)[0]]
+        v, color = final(res, rule, net), COLORS[settings(res.config, rule)[0]["rule"]]
         jitter = np.linspace(-0.15, 0.15, v.size)
         b.scatter(v, i + jitter, s=9, color=color, alpha=0.6)
         b.plot([v.mean()] * 2, [i - 0.3, i + 0.3], color=color, lw=2)

@@ -27,8 +27,8 @@ def compute(config, backend, runs):
     runs, sets = [config["first_run"] + r for r in runs], data(config, backend)
     sets.pop("test")
     etas, scales = config["eta"], config["feedback_scale"]
-    bp = [fit(config, backend, runs, sets, "deep", "backprop", eta, None) for eta in etas]
-    fa = [fit(config, backend, runs, sets, "deep", "feedback_alignment", eta, [s1, s2])
+    bp = [fit(config, backend, runs, sets, "deep", {"rule": "backprop"}, eta) for eta in etas]
+    fa = [fit(config, backend, runs, sets, "deep", {"rule": "feedback_alignment", "scale": [s1, s2]}, eta)
           for eta, s1, s2 in itertools.product(etas, scales, scales)]
     records = bp[0]["step"]
     return {"step": records * config["batch"],
