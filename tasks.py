@@ -51,7 +51,8 @@ def test():
     with tempfile.TemporaryDirectory() as cache:
         run(BIN / "python", "-m", "pytest", "-q", "-n", "2", "--dist", "loadfile",
             "tests", "--nbval-lax", "chapters",
-            FALIB_PROFILE="quick", FALIB_CACHE=cache, FALIB_PROGRESS="0")
+            FALIB_PROFILE="quick", FALIB_CACHE=cache, FALIB_PROGRESS="0",
+            OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")   # two workers on two cores: one thread each
 
 
 def mathjax() -> Path:

@@ -1,3 +1,5 @@
+import os
+
 import numpy as np
 import pytest
 
@@ -18,6 +20,16 @@ def quiet(monkeypatch, tmp_path):
     """No progress bars, and a private results cache for every test."""
     monkeypatch.setenv("FALIB_PROGRESS", "0")
     monkeypatch.setenv("FALIB_CACHE", str(tmp_path / "cache"))
+
+
+RUN_CACHE = os.environ.get("FALIB_CACHE")   # the test run's own cache (tasks.py test), shared with the notebooks
+
+
+@pytest.fixture
+def run_cache(monkeypatch, tmp_path_factory):
+    """The run's shared results cache instead of a private one: a test that only reads an
+    experiment's quick results then reuses the chapter's (a lock makes a concurrent twin wait)."""
+    monkeypatch.setenv("FALIB_CACHE", RUN_CACHE or str(tmp_path_factory.getbasetemp() / "run-cache"))
 
 
 def as_numpy(a):

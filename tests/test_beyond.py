@@ -81,7 +81,7 @@ def test_paper_claims_can_fail():
 
 
 @pytest.mark.skipif(not __import__("os").environ.get("FALIB_MNIST"), reason="FALIB_MNIST is not set")
-def test_quick_claims_can_fail():
+def test_quick_claims_can_fail(run_cache):
     res = falib.reproduce("beyond", "quick")
     assert_claims_can_fail(beyond.claims, res, counterfactuals(res))
 

@@ -159,7 +159,7 @@ def test_paper_claims_can_fail():
 
 
 @needs_mnist
-def test_quick_claims_can_fail():
+def test_quick_claims_can_fail(run_cache):
     """At the quick profile the paper's error is a declared gap, strict like the paper profile's."""
     res = falib.reproduce("spiking", "quick")
     assert spiking.claims(res)["paper-level"].gap
