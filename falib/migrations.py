@@ -65,7 +65,9 @@ def migrated(res: Results) -> Results | None:
     config = change(res.config) if change else None
     if config is None:
         return None
-    meta = dict(res.meta, migrated=[*res.meta.get("migrated", []), {"from": res.hash, "by": change.__name__}])
+    before = res.meta.get("migrated", [])   # a list of steps; older files hold one note (a string)
+    steps = [before] if isinstance(before, str) else list(before)
+    meta = dict(res.meta, migrated=[*steps, {"from": res.hash, "by": change.__name__}])
     return Results(res.name, res.profile, config, res.arrays, meta)
 
 

@@ -40,3 +40,12 @@ def test_old_configurations_become_the_current_ones(tmp_path):
         res = Results.load(tmp_path / new)
         assert np.array_equal(res["x"], np.arange(3.0)) and res.meta["migrated"][0]["from"]
         assert migrated(res) is None and migrate(tmp_path) == []
+
+
+def test_an_earlier_note_is_kept_as_one_step():
+    """Files migrated before steps were a list hold one note (a string): it stays one entry."""
+    config = linear.EXPERIMENT.config("paper")
+    meta = {"backend": "numpy", "device": "cpu", "dtype": config["dtype"], "runs": [0], "migrated": "format 1 to 2"}
+    res = migrated(Results("linear", "paper", old_form("linear", config), {"x": np.arange(3.0)}, meta))
+    assert res.meta["migrated"][0] == "format 1 to 2" and res.meta["migrated"][1]["by"] == "rules_as_specs"
+    assert len(res.meta["migrated"]) == 2
