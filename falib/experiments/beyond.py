@@ -19,9 +19,10 @@ from ..metrics import classification_error, delta_angles, feedback_angles, norma
 from ..networks import Network
 from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..rules import Rule, make_rule
-from ..tasks import columns, linear_target, minibatches, network_target
+from ..tasks import columns, minibatches, network_target
 from ..training import DivergenceError, schedule, step_decay, train
 from . import Experiment
+from . import linear
 from .mnist import one_hot, shuffled_batches
 
 TASKS = ("linear", "teacher", "mnist", "fashion")
@@ -109,11 +110,7 @@ def fit(net: Network, rule: Rule, batch, steps: int, eta, record_every: int, sco
 def linear_task(config, backend, runs) -> dict:
     """Fig. 2's task: every rule learns ``y* = T x`` in a linear 30-20-10 network."""
     c, seed = config["linear"], config["seed"]
-    n_in, _, n_out = c["sizes"]
-    T = linear_target(shared_rng(seed, "task"), n_out, n_in, c["target_scale"])
-    X = shared_rng(seed, "train").standard_normal((c["steps"] * c["batch"], n_in))
-    Xt = shared_rng(seed, "test").standard_normal((c["test_size"], n_in))
-    X, Y, Xt, Yt = (columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T))
+    X, Y, Xt, Yt = linear.task(dict(c, seed=seed), backend)
     out = {}
     for name, spec in c["rules"].items():
         net = Network.init(c["sizes"], "linear", c["init_scale"], bias=False, seed=seed, runs=runs, backend=backend)

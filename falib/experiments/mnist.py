@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from scipy import stats
 
 from ..backend import Backend, shared_rng, to_numpy
 from ..claims import Claim, Claims
@@ -196,7 +197,9 @@ def level(res, name, ours) -> Claim:
                f"{error_at(res, PAPER_END[1])['shallow']:.1f}%")
     return Claim(f"paper-level-{KEY[name]}", f"{rule_label(name)}: mean test error at the end of training within "
                  f"{TOLERANCE} points of the paper's, either way",
-                 f"{PAPER_ERRORS[name]}% (n = 20)", f"{ours:.2f}% (n = {len(res.meta['runs'])}, {epochs:g} epochs)",
+                 f"{PAPER_ERRORS[name]}% (n = 20)",
+                 f"{ours:.2f} ± {stats.sem(final_errors(res)[name]):.2f}% (n = {len(res.meta['runs'])}, "
+                 f"{epochs:g} epochs; {error_at(res, PAPER_END[1])[name]:.1f}% at the paper's epoch {PAPER_END[1]})",
                  abs(ours - PAPER_ERRORS[name]) <= TOLERANCE, figure=FIGURE[name], gap=gap,
                  tolerance=f"{TOLERANCE} points: the book's tolerance for MNIST errors (its design guide), set "
                  "before our paper-scale runs")
@@ -308,7 +311,7 @@ def prose(res) -> dict[str, str]:
     lead = mean["feedback_alignment"] - mean["backprop"]
     seconds = res.meta["seconds"] / n
     return {f"{SHORT[k]}_error": f"{m:.2f}%" for k, m in mean.items()} | {
-        "runs": str(n), "epochs": f"{epoch[-1]:g}",
+        "runs": str(n), "paper_runs": str(EXPERIMENT.config("paper")["runs"]), "epochs": f"{epoch[-1]:g}",
         "max_se": f"{max(v.std(ddof=1) / np.sqrt(n) for v in final.values()):.3f}" if n > 1 else "unknown (one run)",
         "fa_vs_bp": "ahead of" if lead < 0 else "behind",
         "fa_bp_gap": f"{abs(lead):.2f}",
