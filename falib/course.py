@@ -14,6 +14,7 @@ then a code cell tagged ``check`` that the student runs. From it, :func:`generat
 from __future__ import annotations
 
 import copy
+import json
 import sys
 from pathlib import Path
 
@@ -22,18 +23,51 @@ CHAPTERS = ROOT / "chapters"
 NEEDS_TORCH = {"mnist", "spiking", "beyond"}   # chapters whose default backend is PyTorch
 
 SETUP = '''\
-# Set-up for Colab, or any Python without falib: install falib from the book's repository and
-# keep its paper-profile results (results/) beside it. Where falib is installed, it does nothing.
-import importlib, importlib.util, os, subprocess, sys
+# Set-up for Colab, or any Python without this book's falib: clone the book's repository and
+# install falib from the clone, editable, so that falib finds the committed paper-profile results
+# in the clone's results/ (after a restart and in any kernel too). Where it is installed, this does
+# nothing. Packages already here (Colab's torch and ipykernel) are kept as they are.
+import importlib, importlib.metadata as metadata, os, re, shutil, subprocess, sys, tempfile
 
 REPOSITORY = "{url}"
-if importlib.util.find_spec("falib") is None:
+
+
+class SetupError(Exception):
+    def _render_traceback_(self):   # IPython shows the message alone
+        return [f"SetupError: {{self}}"]
+
+
+def name(requirement):
+    return re.sub(r"[-_.]+", "-", requirement.split("==")[0].strip()).lower()
+
+
+have = {{name(d.metadata["Name"] or "") for d in metadata.distributions()}}
+if "falib" in have:
+    raise SetupError("A package named `falib` is installed here: the package index's `falib` is another "
+                     "project. Remove it (`%pip uninstall -y falib`), then run this cell again.")
+if "falib-book" not in have:   # this book's falib
     source = os.environ.get("FALIB_SOURCE", REPOSITORY)   # FALIB_SOURCE: another clone (tests)
-    if not os.path.isdir("falib-book"):
-        subprocess.run(["git", "clone", "--quiet", "--depth", "1", source, "falib-book"], check=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "./falib-book[{extras}]"], check=True)
+    clone = os.path.abspath("falib-book")
+    if not os.path.isfile(os.path.join(clone, "constraints.txt")):
+        shutil.rmtree(clone, ignore_errors=True)
+        got = subprocess.run(["git", "clone", "--quiet", "--depth", "1", source, clone],
+                             capture_output=True, text=True)
+        if got.returncode:
+            shutil.rmtree(clone, ignore_errors=True)
+            why = (got.stderr.strip() or "no answer").splitlines()[-1]
+            raise SetupError(f"Could not clone {{source}} ({{why}}). Check that this runtime is online and can "
+                             "reach that address, then run this cell again. Nothing was installed.")
+    pins = tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False)   # the pins of what is missing
+    with open(os.path.join(clone, "constraints.txt")) as pinned, pins:
+        pins.writelines(line for line in pinned if name(line) not in have)
+    missing = [package for package in {needs} if package not in have]
+    got = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                          "-c", pins.name, "-e", clone, *missing], capture_output=True, text=True)
+    if got.returncode:
+        raise SetupError(f"Could not install falib from {{clone}} (pip: {{got.stderr.strip()[-300:]}}). Check "
+                         "that this runtime can reach the package index, then run this cell again.")
     importlib.invalidate_caches()
-    os.environ.setdefault("FALIB_RESULTS", os.path.abspath("falib-book/results"))'''
+    sys.path.append(clone)   # later kernels find falib through the editable install; this one needs it now'''
 
 
 def repository_url(config: Path = ROOT / "_config.yml") -> str:
@@ -45,8 +79,8 @@ def repository_url(config: Path = ROOT / "_config.yml") -> str:
 
 def setup_cell(chapter: str, url: str | None = None) -> str:
     """The source of the set-up cell that opens `chapter` (its file stem)."""
-    extras = "notebook,torch" if chapter in NEEDS_TORCH else "notebook"
-    return SETUP.format(url=url or repository_url(), extras=extras)
+    needs = ["ipywidgets", "torch"] if chapter in NEEDS_TORCH else ["ipywidgets"]
+    return SETUP.format(url=url or repository_url(), needs=json.dumps(needs))
 
 
 def role(cell) -> str | None:
