@@ -1,11 +1,14 @@
-"""What the chapters need beyond figures: numbers glued into the prose, and the profile notice.
+"""What the chapters need beyond figures: the numbers their prose states, and the profile notice.
 
-Every number the prose states about our results is computed here from the results and glued
-(myst-nb's ``glue``) under a name the text cites as ``{glue:text}`name```; nobody types it.
+Every number the prose states about our results is computed from the results into a chapter's
+``numbers`` (a :class:`Numbers`) and shown by an inline expression, ``{eval}`numbers.name```,
+which the book (myst-nb, inline execution) and JupyterLab (jupyterlab-myst) both evaluate in the
+chapter's kernel; nobody types it.
 """
 from __future__ import annotations
 
 from collections import Counter
+from types import SimpleNamespace
 
 from IPython.display import Markdown
 
@@ -13,15 +16,8 @@ from .claims import Claims
 from .results import Results
 
 
-def glue(**numbers) -> dict:
-    """Glue each ``name=value`` for the book's ``{glue:text}`` roles (values are formatted text)."""
-    try:
-        from myst_nb import glue as _glue
-    except ImportError:   # a plain Jupyter (e.g. Colab) shows the roles' names instead
-        return numbers
-    for name, value in numbers.items():
-        _glue(name, value, display=False)
-    return numbers
+class Numbers(SimpleNamespace):
+    """A chapter's prose numbers as formatted text, one attribute each: ``Numbers(**linear.prose(res))``."""
 
 
 def notice(res: Results) -> Markdown:
@@ -42,6 +38,10 @@ def notice(res: Results) -> Markdown:
 FIGURE_STATUS = {frozenset({"reproduced"}): "reproduced", frozenset({"not reproduced"}): "not reproduced"}
 
 
+SOURCE_NAMES = {"paper": "The paper's claims", "ours": "Our controls",
+                "follow-up": "Follow-up papers' claims (Beyond the paper)"}
+
+
 class Scorecard:
     """Every claim of every experiment at one profile, in the paper's order, with a summary."""
 
@@ -52,18 +52,26 @@ class Scorecard:
         self.claims = Claims(c for name in names() for c in get(name).claims(reproduce(name, profile)))
 
     def figures(self) -> dict[str, str]:
-        """Each figure's status: reproduced, partly, not reproduced (sanity checks do not count)."""
+        """Each of the paper's figures by its status: reproduced, partly, not reproduced (judged on
+        the paper's claims; sanity checks do not count)."""
         seen: dict[str, set] = {}
         for c in self.claims:
-            if c.kind == "result":
+            if c.kind == "result" and c.source == "paper":
                 seen.setdefault(c.figure, set()).add(c.status if c.ok else "FAILS")
         return {f: FIGURE_STATUS.get(frozenset(s), "FAILS" if "FAILS" in s else "partly")
                 for f, s in seen.items()}
 
     def summary(self) -> Markdown:
-        """The counts at the top of the page, from the same rows as the table."""
-        counts, figures = self.claims.counts(), Counter(self.figures().values())
-        claims = ", ".join(f"{n} {s}" for s, n in counts.most_common())
-        panels = ", ".join(f"{n} {s}" for s, n in figures.most_common())
-        return Markdown(f"**{len(self.claims)} claims** at the `{self.profile}` profile: {claims}.  \n"
-                        f"**{len(self.figures())} figures and panels**: {panels}.")
+        """The counts at the top of the page, from the same rows as the table: the paper's claims
+        apart from our controls and the follow-up papers' claims."""
+        def listed(counts: Counter) -> str:
+            return ", ".join(f"{n} {s}" for s, n in counts.most_common())
+
+        lines = [f"**{len(self.claims)} claims** at the `{self.profile}` profile."]
+        for source, name in SOURCE_NAMES.items():
+            counts = self.claims.counts(source)
+            if counts:
+                lines.append(f"- **{name}: {sum(counts.values())}**: {listed(counts)}.")
+        figures = self.figures()
+        lines.append(f"\n**{len(figures)} of the paper's figures and panels**: {listed(Counter(figures.values()))}.")
+        return Markdown("\n".join(lines))

@@ -62,7 +62,7 @@ def test_figures_are_captioned_labelled_and_cited(path):
         name, caption = meta["figure"]["name"], meta["figure"].get("caption", "")
         assert name.startswith("fig-") and caption, f"{path.name}: figure {name} needs a label and a caption"
         assert len(meta.get("image", {}).get("alt", "")) > 20, f"{path.name}: figure {name} needs real alt text"
-        assert f"{{numref}}`{name}`" in text, f"{path.name}: the text never cites figure {name} with {{numref}}"
+        assert f"](#{name})" in text, f"{path.name}: the text never links figure {name} ([the figure below](#{name}))"
 
 
 @pytest.mark.parametrize("path", [p for p in CHAPTERS if p.stem in falib.names()], ids=lambda p: p.stem)
@@ -80,6 +80,11 @@ def test_every_citation_is_in_the_bibliography():
     cited = {k.strip() for p in pages for group in re.findall(r"\{cite(?::\w+)?\}`([^`]+)`", markdown(p))
              for k in group.split(",")}
     assert cited <= keys, f"cited but not in references.bib: {sorted(cited - keys)}"
+    bib = (ROOT / "references.bib").read_text()   # the chapters link a work's DOI or arXiv page
+    works = {f"https://doi.org/{d}" for d in re.findall(r"doi\s*=\s*\{([^}]+)\}", bib)} | \
+        {f"https://arxiv.org/abs/{e}" for e in re.findall(r"eprint\s*=\s*\{([^}]+)\}", bib)}
+    linked = {u for p in CHAPTERS for u in re.findall(r"\]\((https://(?:doi\.org|arxiv\.org/abs)/[^)\s]+)\)", markdown(p))}
+    assert linked <= works, f"linked but not in references.bib: {sorted(linked - works)}"
     first = (ROOT / "references.bib").read_text().split("@")[1]
     assert first.startswith("article{lillicrap2016,") and "10.1038/ncomms13276" in first, "the paper comes first"
 

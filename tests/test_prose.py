@@ -1,8 +1,9 @@
 """No chapter states a hand-typed number about our results.
 
-Every number in a chapter's prose must be glued from the results (``{glue:text}`name```), sit
-inside math, or be declared in the notebook's ``metadata["falib"]["typed_numbers"]`` as a number
-that is not about our results (the paper's values, network sizes, settings).
+Every number in a chapter's prose must be shown by an inline expression that reads the chapter's
+prose numbers (``{eval}`numbers.name```, computed from the results), sit inside math, or be
+declared in the notebook's ``metadata["falib"]["typed_numbers"]`` as a number that is not about
+our results (the paper's values, network sizes, settings). An expression is nothing else.
 """
 import json
 import re
@@ -15,13 +16,14 @@ CHAPTERS = sorted((Path(__file__).resolve().parent.parent / "chapters").glob("*.
 IGNORED = [
     r"```(?!\{)[\s\S]*?```",              # code blocks (directive fences like ```{admonition} stay)
     r"\$\$[\s\S]*?\$\$", r"\$[^$\n]+\$",    # math
-    r"\{[\w:-]+\}`[^`]*`",                # roles: glue, numref, cite, eq, doc ...
+    r"\{[\w:-]+\}`[^`]*`",                # roles: eval (checked below), eq, doc ...
     r"`[^`]*`",                           # inline code
     r"\]\([^)]*\)", r"<[^>]*>",           # link targets, HTML tags
     r"^\(.*\)=\s*$", r"^:\w+:.*$",        # labels, directive options
     r"\b(?:Figs?|Supplementary|Suppl|ref|refs|eq|Eqs?|Table|Exercise|Section)\.? ?(?:Figs?\.? ?)?\d+",
     r"\b(?:19|20)\d\d\b",                 # years (citations)
 ]
+EXPRESSION = re.compile(r"\{eval\}`([^`]*)`")
 NUMBER = re.compile(r"(?<![\w.])(?:\d+(?:-\d+){2,}|[-−]?\d+(?:[.,]\d+)*(?:e[-−]?\d+)?)(?![\w])")
 
 
@@ -32,9 +34,15 @@ def numbers(text: str) -> list[str]:
     return [m.group().lstrip("-−") for m in NUMBER.finditer(text)]
 
 
+def expressions(text: str) -> list[str]:
+    """The inline expressions in markdown `text` that are not a prose number (``numbers.name``)."""
+    return [e for e in EXPRESSION.findall(text) if not re.fullmatch(r"numbers\.\w+", e)]
+
+
 def test_numbers_are_recognised():
     assert numbers("FA ends at 1.78% after 20,000 images (Fig. 3a, 2016), not $2.1$") == ["1.78", "20,000"]
-    assert numbers("{glue:text}`fa_error` and `runs=20` and W0, h₁, 3a") == []
+    assert numbers("{eval}`numbers.fa_error` and `runs=20` and W0, h₁, 3a") == []
+    assert expressions("{eval}`numbers.fa_error` {eval}`1.78` {eval}`f'{x:.2f}'`") == ["1.78", "f'{x:.2f}'"]
     assert numbers("a 784-1000-10 network") == ["784-1000-10"]
 
 
@@ -42,11 +50,12 @@ def test_numbers_are_recognised():
 def test_no_hand_typed_result_numbers(path):
     nb = json.loads(path.read_text())
     allowed = set(nb["metadata"].get("falib", {}).get("typed_numbers", []))
-    typed = [(i, n) for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "markdown"
-             for n in numbers("".join(cell["source"])) if n not in allowed]
-    assert not typed, (f"{path.name}: numbers typed in the prose (cell, number): {typed}. Glue numbers "
-                       "about our results; list the paper's numbers and settings in "
-                       "metadata['falib']['typed_numbers']")
+    prose = [(i, "".join(cell["source"])) for i, cell in enumerate(nb["cells"]) if cell["cell_type"] == "markdown"]
+    typed = [(i, n) for i, text in prose for n in numbers(text) if n not in allowed]
+    typed += [(i, e) for i, text in prose for e in expressions(text)]
+    assert not typed, (f"{path.name}: numbers typed in the prose (cell, number): {typed}. Show numbers "
+                       "about our results as {eval}`numbers.name` (computed from the results); list the "
+                       "paper's numbers and settings in metadata['falib']['typed_numbers']")
 
 
 @pytest.mark.parametrize("path", [p for p in CHAPTERS if p.stem != "scorecard"], ids=lambda p: p.stem)
