@@ -5,6 +5,7 @@
     python3 tasks.py test     # unit tests, then every chapter executed by nbval (quick profile)
     python3 tasks.py browser  # build the book, then load every page in headless Chromium
     python3 tasks.py notebooks  # student and instructor notebooks into _build/course
+    python3 tasks.py assignments  # Otter-Grader assignments (student notebook, autograder) into _build/assignments
 
 Each creates the virtual environment `.venv` if needed and install the pinned dependencies
 (constraints.txt) and falib itself, editable, into it.
@@ -83,8 +84,15 @@ def notebooks():
     run(BIN / "python", "-m", "falib.course", ROOT / "_build" / "course")
 
 
+def assignments():
+    """Each chapter's exercises as an Otter-Grader assignment, into _build/assignments/<chapter>/dist."""
+    setup("grade")
+    run(BIN / "python", "-m", "falib.assignments", ROOT / "_build" / "assignments")
+
+
 if __name__ == "__main__":
-    commands = {"book": book, "test": test, "browser": browser, "notebooks": notebooks}
+    commands = {"book": book, "test": test, "browser": browser, "notebooks": notebooks,
+                "assignments": assignments}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)
     try:
