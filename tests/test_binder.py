@@ -34,7 +34,7 @@ def test_no_quota_means_every_core(tmp_path):
 
 def test_environment_installs_what_the_chapters_import():
     text = (ROOT / "environment.yml").read_text()
-    for package in ("torch==", "ipywidgets==", "ipykernel=="):
+    for package in ("torch==", "ipywidgets==", "ipykernel==", "jupyterlab-myst=="):
         assert package in text
 
 

@@ -6,7 +6,12 @@
   visit. Default to "auto" (follow the reader's system setting).
 - The chapters link a figure as ``[the figure below](#fig-label)``: JupyterLab, where the figures
   have no numbers, shows the link's text; the book shows the figure's number, as ``{numref}`` does.
+- myst-nb evaluates an inline expression (``{eval}``) without storing it in the kernel's history,
+  so IPython takes the previous cell's trailing ``;`` (a figure cell's) as the expression's own and
+  shows nothing (MyST-NB issue 535). Store a plain statement in the history first.
 """
+from docutils import nodes
+from myst_nb.core.execute.inline import NotebookClientInline
 from sphinx.addnodes import pending_xref
 
 
@@ -23,9 +28,21 @@ def dedupe_scripts(app, pagename, templatename, context, doctree):
 
 def number_figure_links(app, doctree):
     """A Markdown link to a figure label (``fig-...``) reads "Figure N" in the book."""
-    for node in doctree.findall(pending_xref):
-        if node.get("reftype") == "myst" and node.get("reftarget", "").startswith("fig-"):
-            node["refdomain"], node["reftype"], node["refexplicit"] = "std", "numref", False
+    for node in list(doctree.findall(nodes.reference)):   # myst-parser resolved it to a local id
+        if node.get("refid", "").startswith("fig-"):
+            node.replace_self(pending_xref("", nodes.inline(node.astext(), node.astext()), refdomain="std",
+                                           reftype="numref", reftarget=node["refid"], refexplicit=False,
+                                           refdoc=app.env.docname, refwarn=True))
+
+
+def _eval_after_a_statement(eval_variable):
+    def evaluate(self, name):
+        self._client.kc.execute("pass", store_history=True)   # its reply is skipped: not the expression's
+        return eval_variable(self, name)
+    return evaluate
+
+
+NotebookClientInline.eval_variable = _eval_after_a_statement(NotebookClientInline.eval_variable)
 
 
 def default_mode(app, config):
