@@ -5,15 +5,18 @@ result of the paper that we do not reproduce is declared a *known gap* (``gap=``
 shows as "not reproduced" and does not stop a notebook, but if it starts to hold the declaration
 is wrong and the check fails, like a strict xfail. A *sanity* claim only checks that a run is
 what it should be (the starting angle of random weights, say); it is never counted as a
-reproduced result.
+reproduced result. A claim's *source* says whose statement it checks: the paper's (or its
+preprint's), a follow-up paper's, or ours (a control we added); and every claim carries the number
+of runs and the protocol of the results it was checked on.
 """
 from __future__ import annotations
 
 import html
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 KINDS = ("result", "sanity")
+SOURCES = ("paper", "follow-up", "ours")
 STATUS = {  # (kind, declared gap, holds) -> status
     ("result", False, True): "reproduced",
     ("result", False, False): "FAILS",
@@ -30,8 +33,10 @@ class Claim:
     """One falsifiable statement: what the paper reports, what we measured, and whether it holds.
 
     `key` names the claim for tests and the scorecard; `figure` is the paper's panel
-    (``"Fig. 2a"``); `tolerance` says where the threshold comes from (the paper, not our number);
-    `gap` declares a known gap and gives the reason; `kind` is ``"result"`` or ``"sanity"``.
+    (``"Fig. 2a"``); `tolerance` says where the threshold comes from (the paper, or ours, fixed
+    before seeing our number); `gap` declares a known gap and gives the reason; `kind` is
+    ``"result"`` or ``"sanity"``; `source` is one of `SOURCES`; `n` and `protocol` are the runs and
+    training protocol of the results checked (`Claims.on` fills them in where a claim does not).
     """
 
     key: str
@@ -43,10 +48,15 @@ class Claim:
     tolerance: str = ""
     gap: str | None = None
     kind: str = "result"
+    source: str = "paper"
+    n: int | None = None
+    protocol: str = ""
 
     def __post_init__(self):
         if self.kind not in KINDS:
             raise ValueError(f"claim {self.key!r}: kind must be one of {KINDS}, got {self.kind!r}")
+        if self.source not in SOURCES:
+            raise ValueError(f"claim {self.key!r}: source must be one of {SOURCES}, got {self.source!r}")
         if self.kind == "sanity" and self.gap:
             raise ValueError(f"claim {self.key!r}: a sanity check cannot be a known gap")
         object.__setattr__(self, "holds", bool(self.holds))
@@ -68,18 +78,23 @@ class ClaimFailed(AssertionError):
 class Claims(list):
     """A list of claims that prints as a table (text in a terminal, HTML in a notebook)."""
 
-    COLUMNS = ("figure", "claim", "paper", "ours", "status")
+    COLUMNS = ("figure", "source", "claim", "paper", "ours", "n", "status")
 
     def rows(self):
-        return [(c.figure, c.statement, c.paper, c.ours, c.status) for c in self]
+        return [(c.figure, c.source, c.statement, c.paper, c.ours, "" if c.n is None else str(c.n), c.status)
+                for c in self]
+
+    def on(self, n: int, protocol: str) -> "Claims":
+        """These claims with `n` runs and `protocol` filled in where a claim does not give its own."""
+        return Claims(replace(c, n=c.n if c.n is not None else n, protocol=c.protocol or protocol) for c in self)
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self)
 
-    def counts(self) -> Counter:
-        """How many claims have each status."""
-        return Counter(c.status for c in self)
+    def counts(self, source: str | None = None) -> Counter:
+        """How many claims (of `source`, if given) have each status."""
+        return Counter(c.status for c in self if source in (None, c.source))
 
     def __getitem__(self, i):
         if isinstance(i, str):
@@ -104,7 +119,9 @@ class Claims(list):
         lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip() for r in rows]
         lines.insert(1, "  ".join("-" * w for w in widths))
         gaps = [f"  gap [{c.key}]: {c.gap}" for c in self if c.gap]
-        return "\n".join(lines + (["", "known gaps:"] + gaps if gaps else []))
+        protocols = [f"  n = {n}: {p}" for n, p in dict.fromkeys((c.n, c.protocol) for c in self if c.protocol)]
+        return "\n".join(lines + (["", "known gaps:"] + gaps if gaps else [])
+                         + (["", "protocols:"] + protocols if protocols else []))
 
     def _repr_html_(self):
         head = "".join(f"<th>{c}</th>" for c in self.COLUMNS)
@@ -118,6 +135,7 @@ def _html_row(c: Claim) -> str:
     statement = e(c.statement) + (f'<br><small>tolerance: {e(c.tolerance)}</small>' if c.tolerance else "")
     status = f"<b>{e(c.status)}</b>" + (f"<br><small>{e(c.gap)}</small>" if c.gap else "")
     css = {"reproduced": "ok", "not reproduced": "gap", "sanity check": "sanity"}.get(c.status, "fail")
-    cells = [e(c.figure), statement, e(c.paper), e(c.ours)]
+    ours = e(c.ours) + (f"<br><small>protocol: {e(c.protocol)}</small>" if c.protocol else "")
+    cells = [e(c.figure), e(c.source), statement, e(c.paper), ours, "" if c.n is None else str(c.n)]
     return (f'<tr class="claim-{css}">' + "".join(f"<td>{x}</td>" for x in cells)
             + f'<td class="status">{status}</td></tr>')

@@ -42,6 +42,14 @@ def test_bad_declarations_are_refused():
         claim(True, kind="maybe")
     with pytest.raises(ValueError, match="sanity"):
         claim(True, kind="sanity", gap="x")
+    with pytest.raises(ValueError, match="source"):
+        claim(True, source="a blog")
+
+
+def test_runs_and_protocol_fill_in_only_what_a_claim_leaves_open():
+    claims = Claims([claim(True), Claim("own", "s", "p", "o", True, n=3, protocol="its own")]).on(20, "100 epochs")
+    assert [(c.n, c.protocol) for c in claims] == [(20, "100 epochs"), (3, "its own")]
+    assert "n = 20: 100 epochs" in str(claims) and "protocol: its own" in claims._repr_html_()
 
 
 def test_lookup_by_key():
@@ -52,13 +60,20 @@ def test_lookup_by_key():
 
 
 def test_scorecard_summary_matches_its_rows():
-    from falib.book import Scorecard
+    """The summary counts the paper's claims apart from ours and the follow-up papers', from the
+    table's own rows; every row gives its n and protocol; a figure's status is its paper claims'."""
+    from falib.book import SOURCE_NAMES, Scorecard
 
     card = Scorecard("paper")
-    counts = card.claims.counts()
-    summary = card.summary().data
-    assert f"**{len(card.claims)} claims**" in summary
-    for status, n in counts.items():
-        assert f"{n} {status}" in summary
-    assert sum(counts.values()) == len(card.claims)
+    lines = card.summary().data.split("\n")
+    assert f"**{len(card.claims)} claims**" in lines[0]
+    for source, name in SOURCE_NAMES.items():
+        rows = [c for c in card.claims if c.source == source]
+        line = next(line for line in lines if line.startswith(f"- **{name}: {len(rows)}**"))
+        for status, n in card.claims.counts(source).items():
+            assert f"{n} {status}" in line and n == sum(c.status == status for c in rows)
+    assert sum(sum(card.claims.counts(s).values()) for s in SOURCE_NAMES) == len(card.claims)
+    assert all(c.n and c.protocol for c in card.claims), "every row gives its n and protocol"
+    paper_figures = {c.figure for c in card.claims if c.source == "paper" and c.kind == "result"}
+    assert set(card.figures()) == paper_figures
     assert set(card.figures().values()) <= {"reproduced", "partly", "not reproduced"}

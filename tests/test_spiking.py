@@ -141,12 +141,22 @@ def worse(res, points):
     return altered(res, final_test_error=res["final_test_error"] + points / 100)
 
 
+def stuck(res, error=0.4):
+    """A network stuck at `error`: its validation error falls from the start to `error` in the first
+    check and stays there, and so ends its test error; its units as stored."""
+    val = np.full_like(res["val_error"], error)
+    val[:, 0] = res["val_error"][:, 0]
+    return altered(res, val_error=val, final_test_error=np.full_like(res["final_test_error"], error))
+
+
 def counterfactuals(res):
     gap = res["final_test_error"].mean() - spiking.PAPER_ERROR / 100
     flat = np.repeat(res["val_error"][:, :1], res["val_error"].shape[1], axis=1)
+    quick = bool(spiking.claims(res)["hidden-layers-learn"].gap)
     return {
         "paper-level": (lambda r: worse(r, -100 * gap)) if spiking.claims(res)["paper-level"].gap
         else (lambda r: worse(r, +1)),
+        "hidden-layers-learn": (lambda r: stuck(r, 0.05)) if quick else stuck,
         "learns": lambda r: altered(r, final_test_error=np.full_like(r["final_test_error"], 0.6)),
         "error-falls": lambda r: altered(r, val_error=flat),
         "stochastic": lambda r: altered(r, **{"end/rates": np.where(r["end/rates"] > 0.5, 0.99, 0.01)}),
@@ -156,6 +166,13 @@ def counterfactuals(res):
 def test_paper_claims_can_fail():
     res = falib.reproduce("spiking", "paper")
     assert_claims_can_fail(spiking.claims, res, counterfactuals(res))
+
+
+def test_a_network_stuck_at_40_percent_reproduces_nothing():
+    """The rows it still passes are sanity checks; every result row fails on it."""
+    claims = spiking.claims(stuck(falib.reproduce("spiking", "paper")))
+    assert {c.key for c in claims if c.status == "sanity check"} == {"learns", "error-falls", "stochastic"}
+    assert not any(c.status == "reproduced" for c in claims)
 
 
 @needs_mnist

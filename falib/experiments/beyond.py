@@ -291,7 +291,7 @@ def follow_up_claims(res) -> list[Claim]:
             ours - bp <= COMPARABLE, figure="beyond: table",
             tolerance=f"ours, fixed before our runs: 'as good as' read as within {COMPARABLE:g} point, one-sided "
                       "(the papers' own numbers are for other networks and training)",
-            gap=gap(res, key)))
+            gap=gap(res, key), source="follow-up"))
     return rows
 
 
@@ -305,7 +305,7 @@ def kp_claim(res) -> Claim:
                  "; ".join(f"{t}: " + ", ".join(f"{a:.1f}°" for a in v) for t, v in angles.items()),
                  worst < ALIGNED, figure="beyond: table",
                  tolerance=f"ours: 'converges' read as within {ALIGNED:g}° (the sources show it approaching 0)",
-                 gap=gap(res, "kp-aligns"))
+                 gap=gap(res, "kp-aligns"), source="follow-up")
 
 
 def ordered(res) -> list[str]:
@@ -326,7 +326,7 @@ def dfa_deep_claim(res) -> Claim:
                  "Nøkland 2016: DFA trains very deep networks", f"NSE {dfa:.3f} vs shallow {shallow:.3f}",
                  dfa < shallow, figure="beyond: depth",
                  tolerance="the direction only: learning hidden layers must beat leaving them random",
-                 gap=gap(res, "dfa-deep"))
+                 gap=gap(res, "dfa-deep"), source="follow-up")
 
 
 def scale_range(res) -> tuple[int, list[float]]:
@@ -354,7 +354,7 @@ def fashion_claim(res) -> Claim:
     return Claim("fashion-harder", "Fashion-MNIST is harder than MNIST for the same network: backprop's test error "
                  "is at least 5 points higher", "Xiao, Rasul & Vollgraf 2017: every benchmarked classifier does "
                  "markedly worse on Fashion-MNIST", f"{f:.2f}% vs {m:.2f}%", f >= m + 5, figure="beyond: table",
-                 tolerance="ours: 'markedly' read as 5 points")
+                 tolerance="ours: 'markedly' read as 5 points", source="follow-up")
 
 
 def bottleneck_claim(res) -> Claim:
@@ -364,7 +364,7 @@ def bottleneck_claim(res) -> Claim:
                  "Launay, Poli & Krzakala 2019: a bottleneck prevents alignment in narrow layers",
                  f"{a[0]:.0f}° at width {widths[0]}, {a[-1]:.0f}° at width {widths[-1]}", a[0] >= a[-1] + 10,
                  figure="beyond: bottleneck", tolerance="ours: 10°, a difference that no run-to-run spread here explains",
-                 gap=gap(res, "bottleneck"))
+                 gap=gap(res, "bottleneck"), source="follow-up")
 
 
 def sanity_claims(res) -> list[Claim]:
@@ -373,7 +373,7 @@ def sanity_claims(res) -> list[Claim]:
     return [Claim("dfa-is-fa", "With one hidden layer direct feedback alignment is feedback alignment: identical "
                   "curves on the linear task, MNIST and Fashion-MNIST", "Nøkland 2016 (by construction)",
                   "identical" if same else "different", same, figure="beyond: table", kind="sanity",
-                  tolerance="exact: the same B, drawn from the same stream")]
+                  tolerance="exact: the same B, drawn from the same stream", source="ours")]
 
 
 QUICK_REASONS = {
@@ -392,8 +392,17 @@ GAPS = {   # (profile, claim key) -> the reason we do not reproduce it, from the
 
 
 def claims(res) -> Claims:
-    return Claims(follow_up_claims(res) + [kp_claim(res), dfa_deep_claim(res), scale_claim(res),
-                                          fashion_claim(res), bottleneck_claim(res)] + sanity_claims(res))
+    rows = follow_up_claims(res) + [kp_claim(res), dfa_deep_claim(res), scale_claim(res), fashion_claim(res),
+                                    bottleneck_claim(res)] + sanity_claims(res)
+    return Claims(rows).on(len(res.meta["runs"]), protocol(res.config))
+
+
+def protocol(config) -> str:
+    """How the runs behind the claims were trained, in a few words."""
+    m, t = config["mnist"], config["teacher"]
+    return (f"MNIST and Fashion-MNIST {m['epochs']} epochs (batch {m['batch']}, η {m['eta']:g}); teacher task "
+            f"{t['steps'] * t['batch']:,} examples at one rate for every depth; linear task "
+            f"{config['linear']['steps']:,} examples")
 
 
 def spread(v: np.ndarray, fmt: str) -> str:

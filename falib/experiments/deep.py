@@ -218,7 +218,15 @@ def claims(res) -> Claims:
         f"NSE {learning.mean():.2e} with W0 learning, {frozen.mean():.2e} frozen, P = {p:.1e}",
         frozen.mean() > learning.mean() and p < alpha, figure="Suppl. Fig. 6", gap=GAPS.get("W0-learning-matters"),
         tolerance="the paper's direction (it gives no number); P as for the depth claims"))
-    return Claims(rows)
+    return Claims(rows).on(n, protocol(res.config))
+
+
+def protocol(config) -> str:
+    """How the runs behind the claims were trained, in a few words."""
+    tuned = config["tuned"]
+    return (f"up to {config['steps'] * config['batch']:,} examples in batches of {config['batch']}, scored where "
+            f"backprop's validation NSE stops improving; η = {config['eta']:g} (backprop's best) for both rules, "
+            f"FA's own settings η = {tuned['eta']:g}, scales {tuned['rule']['scale']}")
 
 
 def numbers(res) -> dict[str, str]:

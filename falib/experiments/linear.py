@@ -165,7 +165,7 @@ def claims(res) -> Claims:
         tolerance="ours, fixed before the run: 10% above the limit (it cannot go below it)",
         gap="our own statement, not the paper's: at its fastest rate online learning settles above "
             "the limit, by the fluctuation that each single-example step leaves (LMS misadjustment: "
-            "the part of T that h cannot represent acts as noise)"), Claim(
+            "the part of T that h cannot represent acts as noise)", source="ours"), Claim(
         "angle-start", "The FA/BP angle starts near 90 degrees (mean within 5, every run within 15)",
         "initially ~90 degrees", f"mean {angle[:, 0].mean():.0f}, runs "
         f"{angle[:, 0].min():.0f}-{angle[:, 0].max():.0f} degrees",
@@ -184,8 +184,14 @@ def claims(res) -> Claims:
             "rates-from-search", "The configured learning rates are the search's best",
             "tuned by manual search", ", ".join(f"{k} {best[k]:g}" for k in RULES),
             all(np.isclose(best[k], eta[k]) for k in RULES), figure="Fig. 2a", kind="sanity",
-            tolerance="the configuration must be updated when the search's result changes"))
-    return Claims(found)
+            tolerance="the configuration must be updated when the search's result changes", source="ours"))
+    return Claims(found).on(n, protocol(res.config))
+
+
+def protocol(config) -> str:
+    """How the runs behind the claims were trained, in a few words."""
+    return (f"{config['steps']:,} online examples, each rule at the rate of its curve (backprop's, but node "
+            "perturbation's own and the control's)")
 
 
 def figure(res):

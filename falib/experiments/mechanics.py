@@ -17,6 +17,7 @@ from ..training import train
 from . import Experiment
 
 PHASES = ({1}, {0}, {1})   # frozen layers in Fig. 5c's phases: train W0, then W, then W0 again
+EFFECTIVE = 0.1   # "effective" hidden learning (Fig. 5c): phase 3 removes at least this fraction of its error
 
 PAPER = {
     "sizes": [20, 1000, 20],      # paper: tanh hidden, linear output
@@ -192,6 +193,7 @@ def claims(res) -> Claims:
     lin_delta = res["linear/delta_pinv"], res["linear/delta_T"]
     d1, _, d3 = drops(res)
     r3, rc = relative_drop(res["phase3/nse"]), relative_drop(res["control/nse"])
+    control = f"{'rises' if rc.mean() < 0 else 'falls'} by {abs(rc.mean()):.0%}"
     lin_nse = res["linear/nse"][:, -1]
     spans = np.minimum(res["linear/span_W0"], res["linear/span_W"])
     return Claims([Claim(
@@ -213,14 +215,20 @@ def claims(res) -> Claims:
         "ΔW0 ∝ B e xᵀ; ΔW ∝ e xᵀ W0ᵀ", f"{span1.mean():.2f} (W0), {span2.mean():.2f} (W)",
         min(span1.min(), span2.min()) > 2 * chance, figure="Fig. 5b",
         tolerance="'information about B accumulates' (no number): ours, twice a random change's share"), Claim(
-        "phase3-effective", "Phase 3 lowers the error more than phase 1 (same steps, every run)",
-        "hidden learning becomes effective", f"NSE drop {d3.mean():.3f} vs {d1.mean():.3f}",
-        np.all(d3 > d1), figure="Fig. 5c", tolerance="the paper's comparison, one-sided, in every run"), Claim(
-        "phase3-alignment", "Alignment, not size: phase 1 with W scaled to its phase-2 norm (random "
-        "direction) removes less than half the fraction of the error phase 3 removes, in every run",
+        "phase3-effective", f"Hidden learning becomes effective in phase 3: it removes at least {EFFECTIVE:.0%} "
+        "of the error it starts from, and more than phase 1 removes (same steps, every run)",
+        "hidden learning becomes effective", f"phase 3 removes {r3.mean():.0%} (least {r3.min():.0%}); "
+        f"NSE drop {d3.mean():.3f} vs {d1.mean():.3f} in phase 1",
+        np.all(r3 >= EFFECTIVE) and np.all(d3 > d1), figure="Fig. 5c",
+        tolerance=f"the paper gives no number: ours, a tenth of the error, fixed by argument (an effect that a "
+                  "reader sees on the figure's linear axis, far above the test set's noise; a phase 3 that "
+                  "removes a few percent fails it), and the paper's comparison with phase 1, one-sided"), Claim(
+        "phase3-alignment", "Alignment, not size: phase 1 run again with W scaled to its phase-2 norm (its "
+        "direction still random) does not make hidden learning effective: the fraction of the error it "
+        "removes is under half of phase 3's, in every run (an error that rises removes none)",
         "effective once B's information has reached W (our matched-norm control)",
-        f"fraction removed {rc.mean():.3f} (control) vs {r3.mean():.3f} (phase 3)",
-        np.all(rc < 0.5 * r3), figure="Fig. 5c",
+        f"control: the error {control}; phase 3 removes {r3.mean():.0%}",
+        np.all(rc < 0.5 * r3), figure="Fig. 5c", source="ours",
         tolerance="ours, fixed before the run: half of phase 3's fraction; it fails if W's size alone "
                   "explains phase 3"), Claim(
         "pinv-weights", "W is closer to B⁺ than to Bᵀ in the 20-1000-20 net (every run)",
@@ -250,7 +258,14 @@ def claims(res) -> Claims:
         "linear-span", "... with W0 and W in span(B) (fraction > 0.9999)", "W0 = B M from a zero start",
         f"span fraction {spans.min():.6f}", spans.min() > 0.9999, figure="Suppl. Notes 13-14",
         kind="sanity", tolerance="an identity from a zero start: W0 changes only by B e xᵀ"),
-    ])
+    ]).on(units.shape[0], protocol(res.config))
+
+
+def protocol(config) -> str:
+    """How the runs behind the claims were trained, in a few words."""
+    b = config["batch"]
+    return (f"{config['steps'] * b:,} examples in batches of {b} at η = {config['eta']:g}; Fig. 5c's phases "
+            f"{config['phase_steps'] * b:,} examples each; linear case {config['linear']['steps']:,} online examples")
 
 
 def figure(res):

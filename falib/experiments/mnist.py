@@ -1,6 +1,8 @@
 """Fig. 3a,b and Supplementary Fig. 5: a 784-1000-10 logistic network learns MNIST."""
 from __future__ import annotations
 
+import functools
+
 import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
@@ -53,7 +55,8 @@ FIGURE = {"backprop": "Fig. 3a", "feedback_alignment": "Fig. 3a", SPARSE: "Suppl
 TOLERANCE = 0.5   # points of test error: the design guide's, used since the first MNIST chapter
 PAPER_END = (15, 20)   # epochs: where the paper's training ended, judging by its preprint's axis
 SIMILAR = 1.5     # "similar feature detectors": smoothness within this factor of backprop's, either way
-STRUCTURED = 5    # "feature detectors": mean smoothness this many SDs of a random unit's above the random start
+NULL_DRAWS = 100  # "feature detectors": smoother than every one of this many draws of `image_null` (P < 0.01)
+FALLS = 10        # "well below 90°": the angle ends at least this many degrees below where it started
 
 
 def split(config):
@@ -177,13 +180,48 @@ def field_stats(res) -> dict[str, dict[str, float]]:
     return out
 
 
+@functools.lru_cache(maxsize=2)
+def image_basis(validation: bool, train_size: int) -> tuple[np.ndarray, np.ndarray]:
+    """The training images' pixel covariance as (standard deviations, directions): a Gaussian
+    draw ``U (s * ε)`` is a random sum of the centred training images."""
+    x = split({"validation": validation, "train_size": train_size, "test_size": 0})[0].astype(np.float64)
+    x = x - x.mean(axis=0)
+    lam, U = np.linalg.eigh(x.T @ x / len(x))
+    return np.sqrt(np.clip(lam, 0, None)), U
+
+
+def image_null(res, w: np.ndarray, draws: int = NULL_DRAWS) -> np.ndarray:
+    """Receptive fields that learned nothing but random sums of images: for each draw, every
+    unit's random start plus a random sum of centred training images, scaled to the norm of the
+    unit's real change ``w - start``; returns the mean `smoothness` of each draw."""
+    start = initial_fields(res).astype(np.float64)
+    size = np.linalg.norm(w - start, axis=-1, keepdims=True)
+    s, U = image_basis(res.config["validation"], res.config["train_size"])
+    rng = np.random.default_rng(res.config["seed"])
+    out = np.empty(draws)
+    for i in range(draws):
+        z = (rng.standard_normal(start.shape) * s) @ U.T
+        out[i] = smoothness(start + size * z / np.linalg.norm(z, axis=-1, keepdims=True)).mean()
+    return out
+
+
+def protocol(config) -> str:
+    """How the runs behind the claims were trained, in a few words."""
+    drops = f", ×{config['eta_factor']:g} after epochs {', '.join(map(str, config['eta_drops']))}" \
+        if config["eta_drops"] else ""
+    return (f"{config['epochs']:g} epochs of {config['train_size']:,} images, batch {config['batch']}, "
+            f"η = {config['eta']:g} on the batch mean{drops}, decay {config['decay']:g}; "
+            f"{config['records_per_epoch']} record(s) per epoch")
+
+
 def claims(res) -> Claims:
     """The paper's MNIST statements as checks; at the paper's scale also its numbers, two-sided."""
     mean = {name: float(np.mean(v)) for name, v in final_errors(res).items()}
     paper = res.profile == "paper"
     return Claims(([level(res, name, mean[name]) for name in VARIANTS] if paper else [])
                   + [as_good_as_backprop(res, name, mean) for name in ("feedback_alignment", SPARSE)]
-                  + [as_fast(res), shallow_worse(res), *angle_claims(res), *field_claims(res)])
+                  + [as_fast(res), shallow_worse(res), *angle_claims(res), *field_claims(res)]
+                  ).on(len(res.meta["runs"]), protocol(res.config))
 
 
 def level(res, name, ours) -> Claim:
@@ -235,9 +273,12 @@ def as_fast(res) -> Claim:
                f"{angle[i]:.0f}°); the paper-scale records start after one epoch of 60,000 images")
     return Claim("fa-as-fast-as-backprop", "Feedback alignment learns as quickly as backprop: at every record "
                  f"its mean test error is at most {TOLERANCE} points above backprop's",
-                 "FA 'learns just as quickly' (text)", f"largest lag {lag[i]:+.2f} points (epoch {epoch[i]:g})",
+                 "FA 'learns just as quickly' (text)",
+                 f"largest lag {lag[i]:+.2f} points (epoch {epoch[i]:g}); first record at epoch {epoch[1]:g}",
                  lag[i] <= TOLERANCE, figure="Fig. 3a", gap=gap,
-                 tolerance=f"{TOLERANCE} points, one-sided (the paper gives no number along the way)")
+                 tolerance=f"{TOLERANCE} points, one-sided (the paper gives no number along the way); it sees "
+                 "only the records kept: where the first is at epoch 1, a lag inside the first epoch, while W "
+                 "aligns with Bᵀ, goes unseen (a run with records_per_epoch > 1 shows it)")
 
 
 def shallow_worse(res) -> Claim:
@@ -260,11 +301,14 @@ def angle_claims(res) -> list[Claim]:
               "~90° at the start", f"{angle[:, 0].min():.0f}-{angle[:, 0].max():.0f}°",
               np.all(abs(angle[:, 0] - 90) < 5), figure="Fig. 3b", kind="sanity",
               tolerance="true of independent random W and B; it checks the measurement, not the paper"),
-        Claim("angle-below-90", "From the first epoch on the angle stays below 90° in every run, ending "
-              "below 80° on average", "quickly well below 90°, stays there",
-              f"after epoch 1: max {later.max():.0f}°; final mean {angle[:, -1].mean():.0f}°",
-              later.max() < 90 and angle[:, -1].mean() < 80, figure="Fig. 3b",
-              tolerance="'well below 90°' read as at least 10° below at the end, fixed before our runs"),
+        Claim("angle-falls", f"The angle falls: its mean over runs ends at least {FALLS}° below where it "
+              "started, and from the first epoch on it stays below 90° in every run",
+              "quickly well below 90°, stays there",
+              f"mean {angle[:, 0].mean():.0f}° at the start, {angle[:, -1].mean():.0f}° at the end; after "
+              f"epoch 1 at most {later.max():.0f}°",
+              angle[:, -1].mean() <= angle[:, 0].mean() - FALLS and later.max() < 90, figure="Fig. 3b",
+              tolerance=f"'well below 90°' read as a fall of at least {FALLS}° from the start (ours, fixed before "
+              "our runs); a curve flat at any angle fails"),
     ]
 
 
@@ -272,17 +316,22 @@ def field_claims(res) -> list[Claim]:
     """Suppl. Fig. 5 measured: FA's first-layer receptive fields are structured, and like backprop's."""
     f = field_stats(res)
     r, fa, sparse, bp = f["random"], f["feedback_alignment"], f[SPARSE], f["backprop"]
-    floor = r["smooth"] + STRUCTURED * r["sd"]
+    null = {name: image_null(res, res[f"{name}/fields"]).max() for name in ("feedback_alignment", SPARSE)}
     short = (f"the quick run is too short: its {res['epoch'][-1]:g} epochs move FA's hidden units only "
-             f"{fa['moved']:.0%} of their initial weights' norm, and the random start still dominates them")
+             f"{fa['moved']:.0%} of their initial weights' norm, and what they learned is not yet smoother than "
+             "random sums of images of that size")
     return [
         Claim("fields-structured", "FA and sparse FA learn spatially structured receptive fields: the mean "
               "smoothness of their hidden units' incoming weights (correlation of adjacent pixels' weights) "
-              f"exceeds the random start's by over {STRUCTURED} SD of a random unit's",
+              "exceeds that of every one of "
+              f"{NULL_DRAWS} null fields: each unit's random start plus a random sum of centred training images, "
+              "at the norm of the unit's real change",
               "FA develops feature detectors (Suppl. Fig. 5)",
-              f"FA {fa['smooth']:.3f}, sparse FA {sparse['smooth']:.3f}; random start {r['smooth']:.3f} "
-              f"± {r['sd']:.3f}", min(fa["smooth"], sparse["smooth"]) > floor, figure="Suppl. Fig. 5",
-              tolerance=f"{STRUCTURED} SD of a random unit's smoothness: far outside chance, fixed before measuring",
+              f"FA {fa['smooth']:.3f}, sparse FA {sparse['smooth']:.3f}; null at most "
+              f"{null['feedback_alignment']:.3f} and {null[SPARSE]:.3f} (random start alone {r['smooth']:.3f})",
+              fa["smooth"] > null["feedback_alignment"] and sparse["smooth"] > null[SPARSE], figure="Suppl. Fig. 5",
+              tolerance=f"ours: above all {NULL_DRAWS} draws of the null (P < 0.01), fixed before measuring; a "
+              "change that only adds random image sums to the start fails it",
               gap=short if res.profile == "quick" else None),
         Claim("fields-like-backprop", "FA's receptive fields are as structured as backprop's: their mean "
               f"smoothness is within a factor {SIMILAR} of backprop's, either way",
