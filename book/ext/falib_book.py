@@ -9,10 +9,17 @@
 - myst-nb evaluates an inline expression (``{eval}``) without storing it in the kernel's history,
   so IPython takes the previous cell's trailing ``;`` (a figure cell's) as the expression's own and
   shows nothing (MyST-NB issue 535). Store a plain statement in the history first.
+- A chapter's Colab button opens its Colab edition (``falib.editions``: plain Markdown, numbers
+  written out, published on its own branch), and its download menu offers the chapter's student
+  notebook (``falib.course.student``), which the build writes into the site's ``student/``.
 """
+from pathlib import Path
+
 from docutils import nodes
 from myst_nb.core.execute.inline import NotebookClientInline
 from sphinx.addnodes import pending_xref
+
+STUDENT = "student"   # the student notebooks' folder in the site
 
 
 def dedupe_scripts(app, pagename, templatename, context, doctree):
@@ -45,6 +52,40 @@ def _eval_after_a_statement(eval_variable):
 NotebookClientInline.eval_variable = _eval_after_a_statement(NotebookClientInline.eval_variable)
 
 
+def course_links(app, pagename, templatename, context, doctree):
+    """On a chapter's page: Colab opens the chapter's Colab edition; the download menu has its
+    student notebook."""
+    from falib.editions import colab_url
+
+    if context.get("page_source_suffix") != ".ipynb":
+        return
+    chapter = pagename.rsplit("/", 1)[-1]
+    for group in context.get("header_buttons", []):
+        for button in group.get("buttons", []):
+            if button.get("text") == "Colab":
+                button["url"] = colab_url(chapter, app.config.html_theme_options["repository_url"])
+        if group.get("label") == "download-buttons":
+            group["buttons"].insert(0, {
+                "type": "link", "url": context["pathto"](f"{STUDENT}/{chapter}.ipynb", 1),
+                "text": "Student notebook", "tooltip": "Download the chapter's student notebook (no solutions)",
+                "icon": "fas fa-graduation-cap", "label": "student-notebook-button"})
+
+
+def student_notebooks(app, exception):
+    """Write each chapter's student notebook into the site's ``student/`` folder."""
+    import nbformat
+    from falib.course import student
+
+    if exception is not None or app.builder.format != "html":
+        return
+    for docname in sorted(app.env.found_docs):
+        source = app.env.doc2path(docname)
+        if str(source).endswith(".ipynb"):
+            target = Path(app.outdir) / STUDENT / Path(source).name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nbformat.from_dict(student(nbformat.read(source, as_version=4))), target)
+
+
 def default_mode(app, config):
     config.html_context.setdefault("default_mode", "auto")
 
@@ -53,4 +94,6 @@ def setup(app):
     app.connect("config-inited", default_mode)
     app.connect("doctree-read", number_figure_links)
     app.connect("html-page-context", dedupe_scripts, priority=999)   # after the handlers that add scripts
+    app.connect("html-page-context", course_links, priority=502)   # after the theme's buttons (501)
+    app.connect("build-finished", student_notebooks)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
