@@ -1,200 +1,548 @@
-"""The checks a student runs after each exercise of the chapters.
+"""The checks a student runs after each exercise of the chapters (and an autograder's hidden tests).
 
-Each check recomputes what the exercise asks for independently, or tests the student's code on
-a case with a known answer, and raises an ``AssertionError`` that says what differs; on success
-it prints what it confirmed.
+Each check is a plain function: on a right answer it prints what it confirmed and returns; on a
+wrong one it raises an ``AssertionError`` whose message says what is wrong, not what is right.
+Checks are quick: a student's rule or network is tried on a small fixed case, a student's
+training function on a tiny version of the exercise's run, and the result of a library call is
+recomputed only where that takes a fraction of a second. What a check compares with is computed
+out of sight: the error is raised by a short wrapper, without the frames that compute it, and an
+answer that hands in falib's own implementation of what the exercise asks for is refused.
 """
 from __future__ import annotations
 
-from importlib.util import find_spec
+import functools
+import os
+import sysconfig
+import tempfile
+import traceback
+from contextlib import contextmanager
+from pathlib import Path
 
 import numpy as np
+from array_api_compat import is_torch_array
 
 from .backend import Backend, to_numpy
 
 
-def _ok(message: str):
-    print(f"✓ {message}")
+class _Wrong(Exception):
+    """A wrong answer; its message is what the student reads."""
 
 
-def _expect(condition: bool, message: str):
+def _check(judge):
+    """The check that runs `judge` (which returns what it confirmed, or raises _Wrong) and reports
+    a wrong answer as an AssertionError raised here, so that none of judge's lines is shown."""
+    @functools.wraps(judge)
+    def check(*args, **kwargs):
+        try:
+            confirmed = judge(*args, **kwargs)
+        except _Wrong as wrong:
+            message = str(wrong)
+        except Exception as err:   # noqa: BLE001 - an answer of the wrong kind, reported as such
+            message = f"your answer could not be checked ({type(err).__name__}: {err}); is it what the exercise asks for?"
+        else:
+            print(f"✓ {confirmed}")
+            return
+        raise AssertionError(message) from None
+    return check
+
+
+def _expect(condition, message: str):
     if not condition:
-        raise AssertionError(message)
+        raise _Wrong(message)
 
 
-def _keys(found: dict, expected, what: str):
-    _expect(set(found) == set(expected), f"{what}: expected the keys {sorted(expected)}, got {sorted(found)}")
+_LIBRARIES = tuple({str(Path(__file__).parent) + os.sep,
+                    *(sysconfig.get_paths()[k] for k in ("stdlib", "platstdlib", "purelib", "platlib"))})
+
+
+def _where(err: BaseException) -> str:
+    """The line of the student's code where `err` was raised (the last frame outside falib and the libraries)."""
+    frames = [f for f in traceback.extract_tb(err.__traceback__) if not f.filename.startswith(_LIBRARIES)]
+    if not frames:
+        return ""
+    line = (frames[-1].line or "").strip()
+    return f" (line {frames[-1].lineno} of your code{': ' + line if line else ''})"
+
+
+def _call(what: str, fn, *args, hint: str = "", **kwargs):
+    """``fn(*args, **kwargs)``, the student's code: an error in it is a wrong answer naming `what`."""
+    try:
+        return fn(*args, **kwargs)
+    except _Wrong:
+        raise
+    except Exception as err:   # noqa: BLE001 - whatever the student's code raises
+        raise _Wrong(f"{what} raised {type(err).__name__}: {err}{_where(err)}" + (f"\n{hint}" if hint else "")) \
+            from None
+
+
+def _host(a, what: str) -> np.ndarray:
+    """A copy of `a` (a NumPy array, a tensor or numbers) as a float NumPy array."""
+    try:
+        return np.array(to_numpy(a) if is_torch_array(a) else a, dtype=float)
+    except (TypeError, ValueError, RuntimeError):
+        raise _Wrong(f"{what} should be numbers (a float or an array), got {type(a).__name__}") from None
+
+
+def _same(got, want, what: str, differs: str, **tolerance):
+    """The student's `got` equals `want` (shape, then values); else a wrong answer about `what`."""
+    got, want = _host(got, what), _host(want, what)
+    _expect(got.shape == want.shape, f"{what} has shape {got.shape}; expected {want.shape}")
+    _expect(np.allclose(got, want, equal_nan=True, **tolerance), f"{what} {differs}")
+
+
+def _entry(found, key, what: str):
+    """``found[key]``, or a wrong answer saying what `found` holds."""
+    _expect(isinstance(found, dict), f"{what} should be a dict, got {type(found).__name__}")
+    _expect(key in found, f"{what} has no entry {key!r}; it has {sorted(map(repr, found))}")
+    return found[key]
+
+
+def _keys(found, expected, what: str):
+    _expect(isinstance(found, dict), f"{what} should be a dict, got {type(found).__name__}")
+    _expect(set(found) == set(expected), f"{what}: expected the keys {sorted(expected)}, got {sorted(found, key=repr)}")
+
+
+def _number(value, what: str, low: float, high: float):
+    """`value` is one number in [low, high]."""
+    v = _host(value, what)
+    _expect(v.size == 1 and low <= float(v) <= high, f"{what} should be one number in [{low}, {high}], got "
+            f"{v.ravel()[:4]}")
+
+
+def _pair(value, what: str) -> tuple:
+    _expect(isinstance(value, (tuple, list)) and len(value) == 2, f"{what} should be a pair (error, angle), "
+            f"got {value!r}")
+    return tuple(value)
+
+
+def _torch_backend(what: str) -> Backend:
+    """PyTorch (float64) for a check that must run the student's code on it too."""
+    try:
+        import torch   # noqa: F401
+    except ImportError:
+        raise _Wrong(f"this check runs your {what} on PyTorch as well as on NumPy, and PyTorch is not "
+                     "installed here: install it (pip install torch), restart the kernel and run the check again") \
+            from None
+    return Backend("torch", dtype="float64")
+
+
+def _on(backend: Backend, a, what: str):
+    """`a` lives on `backend` (the student's code did not leave its array library)."""
+    ok = is_torch_array(a) if backend.name == "torch" else isinstance(a, np.ndarray)
+    _expect(ok, f"on {backend.name}, {what} is a {type(a).__module__}.{type(a).__name__}, not an array of "
+            f"{backend.name}: use the array namespace of the inputs (array_namespace), not numpy or torch by name")
+
+
+@contextmanager
+def _own_work(*methods):
+    """While the student's code runs, falib's own `methods` ((class, name) pairs) refuse to run: an
+    answer that is, subclasses unchanged or calls the library's version is refused."""
+    saved = [(cls, name, cls.__dict__[name]) for cls, name in methods]
+
+    def refusing(cls, name):
+        def refused(*args, **kwargs):
+            raise _Wrong(f"your answer runs falib's own {cls.__name__}.{name} (imported, subclassed without "
+                         f"overriding {name}, or called): the exercise asks you to write it yourself")
+        return refused
+
+    try:
+        for cls, name, _ in saved:
+            setattr(cls, name, refusing(cls, name))
+        yield
+    finally:
+        for cls, name, method in saved:
+            setattr(cls, name, method)
+
+
+@contextmanager
+def _scratch_cache():
+    """A private, temporary results cache (runs that save their state leave nothing behind)."""
+    before = os.environ.get("FALIB_CACHE")
+    with tempfile.TemporaryDirectory(prefix="falib-check-") as folder:
+        os.environ["FALIB_CACHE"] = folder
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("FALIB_CACHE", None)
+            else:
+                os.environ["FALIB_CACHE"] = before
 
 
 # linear
 
-def feedback_scales(runs: dict):
-    """Linear, exercise 1: ``{scale: explorers.linear_run(feedback_scale=scale)}`` for 0.05, 0.5, 5."""
+@_check
+def feedback_scales(runs):
+    """Linear, exercise 1: ``runs`` holds what ``explorers.linear_run`` returns at each asked-for
+    feedback scale (recomputed: a fraction of a second)."""
     from .explorers import linear_run
 
     _keys(runs, (0.05, 0.5, 5), "runs")
-    for scale, curves in runs.items():
-        again = linear_run(feedback_scale=scale)
-        _expect(np.allclose(curves["feedback_alignment"]["nse"], again["feedback_alignment"]["nse"],
-                            equal_nan=True), f"scale {scale}: feedback alignment's curve differs from "
-                f"explorers.linear_run(feedback_scale={scale})")
-    _expect(runs[5]["feedback_alignment"]["diverged"] is not None, "at scale 5 feedback alignment should diverge")
-    _ok("three feedback scales; feedback alignment learns at 0.05 and 0.5 and diverges at 5")
+    for scale in (0.05, 0.5, 5):
+        want = linear_run(feedback_scale=scale)
+        for label in ("backprop", "feedback_alignment"):
+            curves = _entry(runs[scale], label, f"runs[{scale}]")
+            for k in ("nse", "angle"):
+                _same(_entry(curves, k, f"runs[{scale}][{label!r}]"), want[label][k], f"runs[{scale}][{label!r}][{k!r}]",
+                      f"differs from what explorers.linear_run gives at feedback scale {scale} (with the other "
+                      "settings at their defaults)")
+    return "three feedback scales; compare the learning speed, the final angle and what happens at 5"
 
 
-def sign_symmetry(rule_class):
-    """Linear, exercise 2: the rule's ``send`` is ``sign(W[l+1])^T delta`` (numpy and torch)."""
+def _sign_case(backend: Backend):
+    """A small tanh network, a fixed delta per layer, and what sign symmetry sends at each layer."""
     from .networks import Network
 
-    backends = [Backend()] + ([Backend("torch", dtype="float64")] if find_spec("torch") else [])
-    for backend in backends:
-        net = Network.init([6, 5, 4, 3], "tanh", 0.5, seed=1, runs=[0, 1], backend=backend)
-        delta = backend.asarray(np.random.default_rng(0).standard_normal((2, 3, 7)))
-        rule = rule_class().bind(net, seed=1, runs=[0, 1], backend=backend)
-        got = to_numpy(rule.send(net, 1, delta))
-        W = to_numpy(net.W[2])
-        want = np.sign(W).swapaxes(-1, -2) @ to_numpy(delta)
-        _expect(got.shape == want.shape, f"send returned shape {got.shape}; expected {want.shape}")
-        _expect(np.allclose(got, want), f"on {backend.name}, send(net, l, delta) is not sign(W[l+1])ᵀ delta")
-    _ok("your sign-symmetry rule's update matches sign(W)ᵀ δ on " + " and ".join(b.name for b in backends))
+    net = Network.init([6, 5, 4, 3], "tanh", 0.5, seed=1, runs=[0, 1], backend=backend)
+    rng = np.random.default_rng(0)
+    cases = []
+    for l in (1, 0):
+        delta = rng.standard_normal((2, net.sizes[l + 2], 7))
+        sent = np.sign(to_numpy(net.W[l + 1])).swapaxes(-1, -2) @ delta
+        cases.append((l, backend.asarray(delta), sent))
+    return net, cases
+
+
+@_check
+def sign_symmetry(rule_class):
+    """Linear, exercise 2: the rule's ``send`` on a small network and fixed deltas, on NumPy and on
+    PyTorch; falib's own sign symmetry is refused."""
+    from .rules import SignSymmetry
+
+    hint = ("delta[l+1] has shape (runs, n_{l+1}, batch) and W[l+1] (runs, n_{l+1}, n_l); send returns "
+            "what layer l receives, (runs, n_l, batch)")
+    for backend in (Backend(), _torch_backend("rule")):
+        net, cases = _sign_case(backend)
+        with _own_work((SignSymmetry, "send")):
+            rule = _call(f"{getattr(rule_class, '__name__', 'your rule')}()", rule_class)
+            rule = _call("rule.bind(net)", rule.bind, net)
+            for l, delta, sent in cases:
+                got = _call(f"send(net, {l}, delta)", rule.send, net, l, delta, hint=hint)
+                _on(backend, got, f"send(net, {l}, delta)")
+                _same(got, sent, f"on {backend.name}, send(net, {l}, delta)",
+                      "is not what sign symmetry sends to layer l: check which weights, and what of them, it uses")
+    return "your rule sends what sign symmetry sends, on NumPy and on PyTorch"
 
 
 # mechanics
 
-def square_B(square: dict, tall: dict):
-    """Mechanics, exercise 1: ``mechanics.linear_case`` with sizes [30, 10, 10] and [30, 20, 10]."""
+@_check
+def square_B(square, tall):
+    """Mechanics, exercise 1: the two linear cases, recomputed (a fraction of a second)."""
     from .experiments import mechanics
 
     for name, found, sizes in (("square", square, [30, 10, 10]), ("tall", tall, [30, 20, 10])):
         want = mechanics.linear_case(dict(mechanics.PAPER["linear"], sizes=sizes), 2016, Backend(), range(3))
         for k in ("linear/angle_T", "linear/angle_pinv"):
-            _expect(np.allclose(found[k], want[k]), f"{name}: {k} differs from mechanics.linear_case with "
-                    f"sizes {sizes}, seed 2016, runs range(3) on the NumPy backend")
-    _ok("both cases recomputed; compare the angles to Bᵀ and to B⁺ in each")
+            _same(_entry(found, k, name), want[k], f"{name}[{k!r}]",
+                  f"differs from mechanics.linear_case with the {name} case's sizes, the exercise's seed and runs, "
+                  "on the NumPy backend")
+    return "both cases recomputed; compare the angles to Bᵀ and to B⁺ in each"
 
 
-def phase_order(swapped: dict, phase_steps: int = 300):
-    """Mechanics, exercise 2: the three phases with W trained first."""
+@_check
+def phase_order(swapped, phase_steps: int = 300):
+    """Mechanics, exercise 2: the three phases with W trained first, recomputed (a fraction of a second)."""
     from .explorers import mechanics_run
 
     want = mechanics_run("W first", phase_steps=phase_steps)
-    _expect(np.allclose(swapped["angle_T"], want["angle_T"], atol=1e-3),
-            f"the angle curve differs from explorers.mechanics_run('W first', phase_steps={phase_steps})")
-    _ok("phases W, W0, W recomputed; look at the angle in each phase")
+    for k in ("angle_T", "nse"):
+        _same(_entry(swapped, k, "swapped"), want[k], f"swapped[{k!r}]",
+              f"differs from the run with W trained first and phases of {phase_steps} steps: check the order "
+              "you asked for (explorers.ORDERS) and the phase length", atol=1e-3)
+    return "phases W, W0, W recomputed; look at the angle in each phase"
 
 
 # MNIST
 
-def mnist_feedback_scales(final: dict):
-    """MNIST, exercise 1: ``{beta: (final test error, final angle)}`` for 0.02, 0.2, 2, 20."""
+def _mnist_tiny(**changes) -> dict:
+    """A tiny version of the MNIST chapter's short runs: 320 training images, one epoch."""
+    from .experiments import mnist
+
+    return dict(mnist.QUICK, **dict(train_size=320, test_size=200, epochs=1, eta_drops=[], records_per_epoch=1,
+                                    angle_size=50) | changes)
+
+
+@_check
+def mnist_feedback_scales(final, error_and_angle):
+    """MNIST, exercise 1: ``final`` holds an (error, angle) pair per asked-for β, and
+    ``error_and_angle(beta, config, backend)`` gives the right pair on a tiny run, at two β."""
+    from .experiments import mnist
+
     _keys(final, (0.02, 0.2, 2, 20), "final")
-    for beta, (error, angle) in final.items():
-        _expect(0 <= error <= 1 and 0 <= angle <= 180, f"beta {beta}: expected (error in [0, 1], "
-                f"angle in degrees), got {(error, angle)}")
-    _ok("four feedback scales; which learn as fast as backprop, and how does the angle move?")
+    for beta, value in final.items():
+        error, angle = _pair(value, f"final[{beta}]")
+        _number(error, f"final[{beta}]'s test error (a fraction)", 0, 1)
+        _number(angle, f"final[{beta}]'s angle (in degrees)", 0, 180)
+    config, backend = _mnist_tiny(), Backend(dtype="float32")
+    for beta in (0.2, 20):
+        out = mnist.train_variant("feedback_alignment", config, backend, [0], mnist.split(config),
+                                  {"rule": "feedback_alignment", "scale": beta})
+        want = (out["feedback_alignment/error"][0, -1], out["feedback_alignment/angle"][0, -1])
+        got = _pair(_call(f"error_and_angle({beta}, config, backend)", error_and_angle, beta, config, backend),
+                    f"error_and_angle({beta}, config, backend)")
+        for i, name in enumerate(("test error", "angle")):
+            _same(got[i], want[i], f"the {name} from error_and_angle({beta}, config, backend) on a tiny config",
+                  f"is not feedback alignment's final {name} with B's scale {beta}, trained on config's images "
+                  "with the given backend", atol=1e-3)
+    return "your function gives feedback alignment's final error and angle; which scales learn like backprop?"
 
 
-def densities(runs: dict):
-    """MNIST, exercise 2: ``{density: explorers.sparse_run(density)}`` for 0.2 and 0.05."""
+@_check
+def densities(runs, sparse_and_shallow):
+    """MNIST, exercise 2: ``runs`` holds a result per asked-for density, and
+    ``sparse_and_shallow(density, train_size, epochs)`` gives the right final errors and angle on a
+    tiny run."""
+    from .experiments import mnist
     from .explorers import sparse_run
 
     _keys(runs, (0.2, 0.05), "runs")
     for density in (0.2, 0.05):
-        _expect(np.allclose(runs[density]["error"], sparse_run(density)["error"]),
-                f"density {density} differs from explorers.sparse_run({density})")
-    _ok("two densities recomputed; compare them with the shallow network")
+        for k in ("sparse", "angle", "shallow"):
+            _number(_entry(runs[density], k, f"runs[{density}]"), f"runs[{density}][{k!r}]", 0, 180 if k == "angle" else 1)
+    size, epochs = 320, 1
+    sparse = sparse_run(0.2, size, epochs)
+    config = dict(mnist.QUICK, train_size=size, test_size=1000, epochs=epochs, eta_drops=[], records_per_epoch=1)
+    shallow = mnist.train_variant("shallow", config, Backend("torch", dtype="float32"), [0], mnist.split(config))
+    want = {"sparse": sparse["error"][0, -1], "angle": sparse["angle"][0, -1], "shallow": shallow["shallow/error"][0, -1]}
+    got = _call(f"sparse_and_shallow(0.2, {size}, {epochs})", sparse_and_shallow, 0.2, size, epochs)
+    for k, v in want.items():
+        _same(_entry(got, k, f"sparse_and_shallow(0.2, {size}, {epochs})"), v,
+              f"sparse_and_shallow(0.2, {size}, {epochs})[{k!r}]",
+              "is not the final value of that network trained on the first train_size images for the given epochs "
+              "(with explorers.sparse_run's settings)", atol=1e-3)
+    return "your function compares sparse feedback alignment with the shallow network on the same images"
 
 
-def stopping_epoch(epoch: float, valid: np.ndarray, epochs: np.ndarray):
-    """MNIST, exercise 3: the epoch of the lowest validation error."""
-    _expect(np.isclose(epoch, epochs[int(np.argmin(valid))]), f"the lowest validation error is at epoch "
-            f"{epochs[int(np.argmin(valid))]:g}, not {epoch:g}")
-    _ok(f"validation error lowest at epoch {epoch:g}")
+@_check
+def stopping_epoch(epoch, valid, epochs, validation_curve):
+    """MNIST, exercise 3: ``epoch`` is where ``valid`` is lowest, and ``validation_curve(config,
+    backend)`` gives backprop's validation error curve on a tiny run."""
+    from .experiments import mnist
+
+    valid, epochs = _host(valid, "valid"), _host(epochs, "epochs")
+    _expect(valid.ndim == 1 and valid.shape == epochs.shape and valid.size > 1, "valid and epochs should be one "
+            f"curve and the epochs it was measured at, of the same length; got shapes {valid.shape} and {epochs.shape}")
+    _expect(np.isclose(_host(epoch, "epoch"), epochs[int(np.argmin(valid))]).all(),
+            f"epoch ({epoch}) is not where valid is lowest")
+    config, backend = _mnist_tiny(validation=True, epochs=2), Backend(dtype="float32")
+    out = mnist.train_variant("backprop", config, backend, [0], mnist.split(config))
+    got = _call("validation_curve(config, backend)", validation_curve, config, backend)
+    _expect(isinstance(got, tuple) and len(got) == 2, f"validation_curve(config, backend) should return a pair "
+            f"(valid, epochs), got {type(got).__name__}")
+    _same(got[1], out["epoch"], "the epochs from validation_curve on a tiny config", "are not the epochs of its records")
+    _same(got[0], out["backprop/error"][0], "the error curve from validation_curve on a tiny config",
+          "is not backprop's error on the validation images (config has validation=True) over training", atol=1e-3)
+    return f"validation error lowest at epoch {float(epoch):g}; has backprop begun to overfit?"
 
 
 # spiking
 
-def spiking_tau(errors: dict):
-    """Spiking, exercise 1: ``{tau: final test error}`` for 0.9, 0.5, 0.2."""
+def _spiking_tiny(**changes) -> dict:
+    """A tiny version of the spiking chapter's short runs: 100 training images, 100 validation and test images."""
+    from .experiments import spiking
+
+    return dict(spiking.QUICK, **dict(runs=1, images=100, test_every=100, online_every=50, val_images=100,
+                                      test_images=100, rate_images=100, compare_images=0) | changes)
+
+
+def _spiking_compare(fn, name: str, setting: str, values, key, differs: str):
+    """``fn(value, config, backend)`` against the tiny run with ``config[setting] = value``, for each value."""
+    from .experiments import spiking
+
+    config, backend = _spiking_tiny(), Backend(dtype="float32")
+    with _scratch_cache():
+        for value in values:
+            want = key(spiking.compute(dict(config, **{setting: value}), backend, [0]))
+            got = _call(f"{name}({value}, config, backend)", fn, value, config, backend)
+            _same(got, want, f"{name}({value}, config, backend) on a tiny config", differs, atol=1e-6)
+
+
+@_check
+def spiking_tau(errors, tau_error):
+    """Spiking, exercise 1: ``errors`` holds an error per asked-for τ, and ``tau_error(tau, config,
+    backend)`` gives the final test error of a tiny run, at two τ."""
     _keys(errors, (0.9, 0.5, 0.2), "errors")
-    _expect(all(0 <= e <= 1 for e in errors.values()), f"errors are fractions in [0, 1], got {errors}")
-    _expect(errors[0.2] > errors[0.9], "a slow membrane (tau = 0.2) should do worse than tau = 0.9")
-    _ok("three time constants; the slower the membrane, the worse")
+    for tau, error in errors.items():
+        _number(error, f"errors[{tau}] (a test error, as a fraction)", 0, 1)
+    _spiking_compare(tau_error, "tau_error", "tau", (0.2, 0.9), lambda r: r["final_test_error"][0],
+                     "is not the final test error of run 0 trained on config's images with that tau")
+    return "your function gives the final test error; how does it change with tau, and why?"
 
 
-def spiking_streams(curves: dict):
-    """Spiking, exercise 2: ``{streams: validation error after 1,000 images}`` for 1, 20, 50."""
+@_check
+def spiking_streams(curves, streams_error):
+    """Spiking, exercise 2: ``curves`` holds an error per asked-for number of streams, and
+    ``streams_error(streams, config, backend)`` gives the last validation error of a tiny run, at
+    two numbers of streams."""
     _keys(curves, (1, 20, 50), "curves")
-    _expect(all(0 <= e <= 1 for e in curves.values()), f"errors are fractions in [0, 1], got {curves}")
-    _ok("three numbers of streams; compare the errors per image seen")
+    for streams, error in curves.items():
+        _number(error, f"curves[{streams}] (a validation error, as a fraction)", 0, 1)
+    _spiking_compare(streams_error, "streams_error", "streams", (1, 50), lambda r: r["val_error"][0, -1],
+                     "is not run 0's validation error after training on config's images with that many streams")
+    return "your function gives the validation error after training; compare the numbers of streams"
 
 
+@_check
 def spike_feedback(network_class):
-    """Spiking, exercise 3: error units driven by output spikes (0 or 1), firing probabilities kept."""
+    """Spiking, exercise 3: on a small network with fixed firing probabilities, ``feedback`` compares
+    the target with spikes drawn from them (per run, from the network's generators, fresh each
+    step), runs the feedback pathway on them, and restores the probabilities."""
     from .spiking import SpikingNetwork
 
-    net = network_class([4, 3, 10], tau=1.0, runs=[0, 1], streams=5)
-    _expect(isinstance(net, SpikingNetwork), "the class must subclass falib.spiking.SpikingNetwork")
-    xp = net.xp
-    p = xp.zeros_like(net.p[-1]) + 0.5
-    net.p[-1] = p
-    target = xp.zeros_like(p) + 1.0
-    net.feedback(target)
-    seen = np.unique(to_numpy(net.d[-1]))
-    _expect(net.p[-1] is p, "restore self.p[-1] after the feedback: the weight update needs the probabilities")
-    _expect(set(seen) <= {0.0, 1.0} and len(seen) == 2, "with tau = 1 and target 1, the error units should hold "
-            f"1 - spike, i.e. 0 or 1; they hold {seen[:5]}: compare the target with spikes, not probabilities")
-    _ok("your error units see the output spikes, and the probabilities are restored")
+    _expect(isinstance(network_class, type) and issubclass(network_class, SpikingNetwork),
+            "the class must subclass falib.spiking.SpikingNetwork")
+    probs = np.array([0.0, 1.0, 0.2, 0.8, 0.5] * 2)
+
+    def step(seed=0):
+        net = _call(f"{network_class.__name__}(...)", network_class, [4, 3, 10], tau=1.0, seed=seed, runs=[0, 1],
+                    streams=400)
+        net.p[-1] = net.backend.asarray(np.broadcast_to(probs, (2, 400, 10)))
+        target = net.xp.ones_like(net.p[-1])
+        draws = []
+        for _ in range(2):
+            _call("feedback(target)", net.feedback, target)
+            draws.append((_host(net.d[-1], "d[-1]"), _host(net.d[0], "d[0]"), _host(net.p[-1], "p[-1]")))
+        return net, draws
+
+    net, draws = step()
+    error, hidden, p = draws[0]
+    _same(p, np.broadcast_to(probs, p.shape), "self.p[-1] after feedback",
+          "is not what it was before: put the firing probabilities back (the weight update needs them)")
+    _expect(set(np.unique(error)) <= {0.0, 1.0}, "with tau = 1 and a target of 1 the error units should hold 1 minus "
+            f"a spike, 0 or 1; they hold {np.unique(error)[:5]}: do they see spikes?")
+    spikes = 1 - error
+    sure = {0.0: "never", 1.0: "always"}
+    for q in (0.0, 1.0):
+        _expect(np.all(spikes[..., probs == q] == q), f"a unit that fires with probability {q:g} should {sure[q]} "
+                "spike: compare the uniform numbers with the probabilities the right way round")
+    for q in (0.2, 0.8):
+        rate = spikes[..., probs == q].mean()
+        _expect(abs(rate - q) < 0.05, f"units that fire with probability {q} spiked at rate {rate:.2f}")
+    _expect(not np.array_equal(spikes[0], spikes[1]), "both runs drew the same spikes: each run has its own generator")
+    _expect(not np.array_equal(spikes, 1 - draws[1][0]), "two steps drew the same spikes: draw fresh ones at every "
+            "step from the network's generators (self.rngs)")
+    _same(hidden, np.tanh(error) @ _host(net.BT[0], "BT[0]"), "the feedback units d[0]",
+          "did not receive the error units' new state: let the parent's feedback run on the spikes")
+    _, again = step()
+    _same(again[0][0], error, "a second network with the same seed",
+          "drew other spikes: draw them from the network's own generators (self.rngs)")
+    return "your error units see the output spikes, and the probabilities are restored"
 
 
 # deep
 
-def direct_feedback(rule_class):
-    """Deep, exercise 1: the rule's deltas are direct feedback alignment's (falib.rules')."""
+def _direct_case():
+    """A small network, a forward pass, a target, and the deltas of direct feedback through B."""
     from .networks import Network
-    from .rules import DirectFeedbackAlignment
+    from .rules import FeedbackAlignment
 
     net = Network.init([6, 5, 3, 3], ["tanh", "tanh", "linear"], 0.5, bias_scale=0.1, seed=3, runs=[0, 1])
     rng = np.random.default_rng(0)
     x, target = (net.backend.asarray(rng.standard_normal((2, n, 7))) for n in (6, 3))
     p = net.forward(x)
-    got = rule_class(scale=0.5).bind(net).deltas(net, p, target)
-    want = DirectFeedbackAlignment(scale=0.5).bind(net).deltas(net, p, target)
-    _expect(len(got) == len(want), f"deltas returned {len(got)} arrays; expected one per layer ({len(want)})")
+    B = FeedbackAlignment(scale=0.5).bind(net).bound()
+    e = net.f[-1].backward(target - p.y, p.y)
+    want = [net.f[l].backward(D @ e, p.h[l + 1]) for l, D in enumerate(B)] + [e]
+    return net, p, target, want
+
+
+@_check
+def direct_feedback(rule_class):
+    """Deep, exercise 1: the rule's deltas on a small network and a fixed example batch; falib's own
+    direct feedback alignment is refused."""
+    from .rules import DirectFeedbackAlignment
+
+    net, p, target, want = _direct_case()
+    with _own_work((DirectFeedbackAlignment, "deltas")):
+        rule = _call(f"{getattr(rule_class, '__name__', 'your rule')}(scale=0.5)", rule_class, scale=0.5)
+        rule = _call("rule.bind(net)", rule.bind, net)
+        got = _call("deltas(net, p, target)", rule.deltas, net, p, target)
+    _expect(isinstance(got, (list, tuple)) and len(got) == len(want),
+            f"deltas returned {type(got).__name__} of length {len(got) if hasattr(got, '__len__') else '?'}; "
+            f"expected a list with one delta per layer ({len(want)}), the output layer's last")
     for l, (a, b) in enumerate(zip(got, want)):
-        _expect(np.allclose(to_numpy(a), to_numpy(b)), f"delta[{l}] differs from direct feedback alignment's")
-    _ok("your direct-feedback deltas match falib.rules.DirectFeedbackAlignment's")
+        _same(a, b, f"delta[{l}]", "is not what direct feedback gives this layer: which error does it carry down, "
+              "through which matrix, and across which slope?")
+    return "your deltas are direct feedback alignment's"
 
 
-def frozen_layers(results: dict, freeze):
-    """Deep, exercise 2: ``{frozen: freeze(frozen)}`` for (), (1,), (0, 1)."""
+def _freeze_reference(config, frozen, runs):
+    """Feedback alignment in the deep network with `frozen` layers: angle(B1, W1ᵀ) before, after, final test NSE."""
+    from .experiments import deep
+    from .metrics import angle, normalized_squared_error
+    from .networks import Network
+    from .tasks import minibatches
+    from .training import train
+
+    backend = Backend(dtype=config["dtype"])
+    sets = deep.data(config, backend)
+    net = Network.init(config["sizes"]["deep"], ["tanh", "tanh", "linear"], config["init_scale"],
+                       bias_scale=config["init_scale"], seed=config["seed"], runs=runs, backend=backend)
+    net.frozen = set(frozen)
+    rule = deep.bind(config, net, config["rules"]["feedback_alignment"], backend)
+    before = to_numpy(angle(rule.B[0], net.W[1].mT))
+    train(net, rule, minibatches(*sets["train"], config["batch"]), steps=config["steps"], eta=config["eta"],
+          record_every=config["steps"])
+    x, y = sets["test"]
+    return {"before": before, "after": to_numpy(angle(rule.B[0], net.W[1].mT)),
+            "nse": to_numpy(normalized_squared_error(y, net.forward(x).y))}
+
+
+@_check
+def frozen_layers(results, freeze):
+    """Deep, exercise 2: ``results`` holds the three cases and behaves as frozen layers must, and
+    ``freeze(frozen, config, runs)`` gives the right angles and error on a 20-step run."""
+    from .experiments import deep
+
     _keys(results, ((), (1,), (0, 1)), "results")
-    _expect(np.allclose(results[(1,)]["before"], results[(1,)]["after"]),
-            "with W1 frozen the angle between B1 and W1ᵀ cannot change: is layer 1 in net.frozen?")
-    _expect(results[()]["after"].mean() < results[()]["before"].mean() - 10,
-            "with every layer learning, the angle between B1 and W1ᵀ should fall: is it measured after training?")
-    again = freeze((1,))
-    _expect(np.allclose(again["nse"], results[(1,)]["nse"]), "freeze((1,)) gives a different NSE when run again")
-    _ok("three cases; compare the angles and the errors")
+    found = {frozen: {k: _host(_entry(results[frozen], k, f"results[{frozen}]"), f"results[{frozen}][{k!r}]")
+                      for k in ("before", "after", "nse")} for frozen in results}
+    _same(found[(1,)]["after"], found[(1,)]["before"], "with W1 frozen, the angle between B1 and W1ᵀ after training",
+          "differs from before: a frozen layer cannot change; is layer 1 in net.frozen?", atol=1e-3)
+    _expect(found[()]["after"].mean() < found[()]["before"].mean() - 10, "with every layer learning, the "
+            "angle between B1 and W1ᵀ should fall: is it measured after training?")
+    config = dict(deep.QUICK, steps=20)
+    for frozen in ((1,), ()):
+        want = _freeze_reference(config, frozen, [0])
+        got = _call(f"freeze({frozen}, config, runs=[0])", freeze, frozen, config, runs=[0])
+        for k in ("before", "after", "nse"):
+            _same(_entry(got, k, f"freeze({frozen}, config, runs=[0])"), want[k],
+                  f"freeze({frozen}, config, runs=[0])[{k!r}] on a 20-step config",
+                  "is not that of feedback alignment trained for config's steps with those layers frozen",
+                  rtol=1e-4, atol=1e-4)
+    return "three cases; compare the angles and the errors"
 
 
 # beyond
 
+@_check
 def transpose_feedback(rule_class):
-    """Beyond, exercise: B receives the transpose of W's update, so B - W^T never changes (numpy and torch)."""
+    """Beyond, exercise: a short training of a small network, with weight decay, on NumPy and on
+    PyTorch: B must change, stay on the backend, and receive W's updates transposed (so that
+    B - Wᵀ changes exactly as W's decay changes it); falib's own Kolen-Pollack is refused."""
     from .networks import Network
+    from .rules import KolenPollack
     from .training import train
 
-    for backend in (Backend(), Backend("torch", dtype="float64")):
+    eta, decay, steps = 0.05, 0.2, 30
+    for backend in (Backend(), _torch_backend("rule")):
         net = Network.init([6, 8, 7, 4], "tanh", 0.5, seed=1, runs=[0, 1], backend=backend)
-        rule = rule_class(scale=0.5).bind(net)
         rng = np.random.default_rng(0)
         x, target = (backend.asarray(rng.standard_normal((2, n, 20))) for n in (6, 4))
-        gap = [to_numpy(B - W.mT) for B, W in zip(rule.B, net.W[1:])]
-        start = [to_numpy(B) for B in rule.B]
-        train(net, rule, lambda t: (x, target), steps=30, eta=0.05, record_every=30)
+        with _own_work((KolenPollack, "learn")):
+            rule = _call(f"{getattr(rule_class, '__name__', 'your rule')}(scale=0.5)", rule_class, scale=0.5)
+            rule = _call("rule.bind(net)", rule.bind, net)
+            start = [_host(B, "B") for B in rule.B]
+            gap = [B - _host(W, "W").swapaxes(-1, -2) for B, W in zip(start, net.W[1:])]
+            _call("training with your rule", train, net, rule, lambda t: (x, target), steps=steps, eta=eta,
+                  decay=decay, record_every=steps,
+                  hint="B[l] has the shape of W[l+1]ᵀ, (runs, n_{l+1}, n_{l+2}); p.h[l + 1] is (runs, n_{l+1}, batch)")
         for l, (B, W) in enumerate(zip(rule.B, net.W[1:])):
-            _expect(not np.allclose(to_numpy(B), start[l]), f"on {backend.name}, B[{l}] did not change: write learn()")
-            _expect(np.allclose(to_numpy(B - W.mT), gap[l], rtol=1e-6, atol=1e-9),
-                    f"on {backend.name}, B[{l}] - W[{l + 1}]ᵀ changed: B must receive exactly W's update, transposed")
-    _ok("B receives W's updates, transposed: B - Wᵀ stays what it was at the start, on NumPy and PyTorch")
+            _on(backend, B, f"B[{l}]")
+            _expect(not np.allclose(_host(B, "B"), start[l]), f"on {backend.name}, B[{l}] did not change: write learn()")
+            _same(_host(B, "B") - _host(W, "W").swapaxes(-1, -2), (1 - eta * decay) ** steps * gap[l],
+                  f"on {backend.name}, B[{l}] - W[{l + 1}]ᵀ after {steps} steps with weight decay",
+                  "is not what it must be if B receives exactly W's update, transposed, its decay included",
+                  rtol=1e-6, atol=1e-9)
+    return "B receives W's updates, transposed, on NumPy and on PyTorch; what stays constant?"
