@@ -1,25 +1,24 @@
 """The chapters' exercises as assignments that grade themselves, with Otter-Grader.
 
 Otter-Grader rather than nbgrader: ``otter run`` grades a submission in the instructor's own Python
-(no Docker, no course database), and the same autograder zip grades a class with ``otter grade``
-(Docker) or on Gradescope; its tests are plain Python functions, so each calls the exercise's
-:mod:`falib.checks` function.
+(no Docker, no course database), the same autograder zip grades a class with ``otter grade``
+(Docker) or on Gradescope, and its tests are plain Python functions, so each can call the
+exercise's :mod:`falib.checks` function.
 
 :func:`master` writes a chapter (exercises as described in :mod:`falib.course`) in Otter's assign
-format. It keeps the chapter's title, its set-up cell and its exercises, and leaves out the chapter's
-experiments: the autograder executes the whole submission, and the exercises import what they need,
-so a submission is graded in the time its exercises take, without the paper-profile results (the
-MNIST and spiking exercises still read MNIST). :func:`master` checks that every name an exercise
-reads is defined in the assignment. Each exercise becomes a question named after its label, worth
-``metadata["falib"]["points"]`` of its check cell (1 by default): the exercise box; the solution
-cells, which students receive as their starters; the solution's prose (instructors only); a hidden
-test that calls the check on the student's names, run right after the exercise; and the check cell,
-which students run themselves (their notebook needs only falib, not Otter).
+format. The autograder executes the whole submission, so the assignment holds the chapter's title,
+its set-up cell, its exercises, and only the chapter's cells that define what the exercises read
+(:func:`needed`): grading takes about the time the exercises take. Each exercise becomes a question
+named after its label, worth its check cell's ``metadata["falib"]["points"]`` (1 by default): the
+exercise box; the solution cells, which students receive as their starters; the solution's prose
+(instructors only); a hidden test that calls the check on the student's names right after the
+exercise; and the check cell, which students run themselves (their notebook needs falib, not Otter).
 
     python -m falib.assignments [OUT]   # or: python3 tasks.py assignments (into _build/assignments)
 
-writes ``OUT/<chapter>/<chapter>.ipynb`` (the master), ``dist/student/<chapter>.ipynb`` and
-``dist/autograder/`` (the solutions notebook and ``autograder.zip``) for every chapter with exercises.
+writes, for every chapter with exercises, ``OUT/<chapter>/<chapter>.ipynb`` (the assign-format
+notebook) and Otter's output: ``dist/student/<chapter>.ipynb`` and ``dist/autograder/`` (the
+solutions notebook and ``autograder.zip``).
 """
 from __future__ import annotations
 
@@ -30,10 +29,10 @@ import shutil
 import subprocess
 import sys
 import symtable
-from importlib import metadata
 from pathlib import Path
 
 import nbformat
+import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
 
 from . import course
@@ -43,8 +42,6 @@ ROOT = course.ROOT
 
 def _text(cell) -> str:
     return "".join(cell["source"])
-
-
 
 
 def _label(cell) -> str | None:
@@ -111,10 +108,8 @@ def _test(label: str, check: str):
 
 def _config(chapter: str) -> str:
     """The assignment's configuration; the grading image installs falib from the repository's branch."""
-    import yaml
-
     repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
-    falib = metadata.packages_distributions().get("falib", ["falib"])[0]
+    falib = re.search(r'^name\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
     extras = "[torch]" if chapter in course.NEEDS_TORCH else ""
     return "\n".join([
         "# ASSIGNMENT CONFIG",
@@ -181,24 +176,21 @@ def _points(cells) -> int | float:
     return check.get("metadata", {}).get("falib", {}).get("points", 1)
 
 
-def generate(out: Path = ROOT / "_build" / "assignments", chapters: Path = course.CHAPTERS,
-             only: list[str] | None = None, run_tests: bool = False) -> list[Path]:
+def generate(out: Path = ROOT / "_build" / "assignments", only: list[str] | None = None) -> list[Path]:
     """Run ``otter assign`` on every chapter with exercises (or those named in `only`); the
-    autograder zips it writes. With `run_tests`, Otter also grades each solutions notebook and fails
-    unless it scores full marks (this runs the solutions: MNIST for its chapters)."""
+    autograder zips it writes."""
     zips = []
-    for path in sorted(Path(chapters).glob("*.ipynb")):
+    for path in sorted(course.CHAPTERS.glob("*.ipynb")):
         nb = nbformat.read(path, as_version=4)
         if (only and path.stem not in only) or not any(_label(c) for c in nb.cells):
             continue
         folder = Path(out) / path.stem
-        dist = folder / "dist"
-        shutil.rmtree(dist, ignore_errors=True)
+        shutil.rmtree(folder / "dist", ignore_errors=True)
         folder.mkdir(parents=True, exist_ok=True)
         nbformat.write(master(nb, path.stem), folder / path.name)
-        subprocess.run([sys.executable, "-m", "otter", "assign", *([] if run_tests else ["--no-run-tests"]),
-                        path.name, "dist"], cwd=folder, check=True)
-        made = next((dist / "autograder").glob(f"{path.stem}-autograder_*.zip"))
+        subprocess.run([sys.executable, "-m", "otter", "assign", "--no-run-tests", path.name, "dist"],
+                       cwd=folder, check=True)
+        made = next((folder / "dist" / "autograder").glob(f"{path.stem}-autograder_*.zip"))
         zips.append(made.rename(made.with_name("autograder.zip")))
     return zips
 

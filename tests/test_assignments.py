@@ -6,6 +6,7 @@ own autograder (``otter run``, without Docker) grades three submissions: the ins
 get it (zero).
 """
 import json
+import re
 import subprocess
 import sys
 import zipfile
@@ -101,9 +102,12 @@ def test_student_notebook_has_no_solution_and_no_hidden_test(dist):
 def test_autograder_holds_a_hidden_test_per_exercise(dist):
     with zipfile.ZipFile(dist / "autograder" / "autograder.zip") as z:
         tests = {Path(n).stem: z.read(n).decode() for n in z.namelist() if n.startswith("tests/")}
+        environment = z.read("environment.yml").decode()
     assert set(tests) == set(solutions(LINEAR))
     for label, source in tests.items():
         assert "hidden=True" in source and "points = 1" in source and "checks." in source
+    name = re.search(r'^name\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
+    assert f"- {name} @ " in environment   # the grading image installs this project, not the index's falib
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
