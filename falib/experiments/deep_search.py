@@ -75,10 +75,14 @@ def tuned_valid(res) -> float:
 
 
 def numbers(res) -> dict[str, str]:
-    """The search's choices, formatted for the chapter's prose (glue)."""
-    pick = choice(res)
+    """The search's choices, formatted for the chapter's prose."""
+    pick, scales = choice(res), res.config["feedback_scale"]
+    e = res.config["eta"].index(pick["eta"])
+    at_rate = np.diagonal(_mean(res, "feedback_alignment")[e, ..., pick["stop"]])
+    failed = [f"{s:g}" for s, v in zip(scales, at_rate) if not np.isfinite(v)]
     return {"search_runs": str(len(res.meta["runs"])), "search_eta": f"{pick['eta']:g}",
             "search_scale": f"{pick['feedback_scale']:g}",
+            "search_failed_scales": " and ".join(failed) or "none",
             "search_stop_examples": f"{res['step'][pick['stop']]:,}",
             "tuned_eta": f"{pick['tuned']['eta']:g}", "search_tuned_valid": f"{tuned_valid(res):.2g}",
             "tuned_scales": " and ".join(f"{s:g}" for s in pick["tuned"]["feedback_scale"])}
