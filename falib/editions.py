@@ -85,6 +85,7 @@ def evaluate(nb, folder: Path = CHAPTERS, timeout: int = 1200) -> dict[str, dict
     each evaluated after the code cells above it, with the text the book shows for it."""
     import nbformat
     from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
 
     nb = copy.deepcopy(nb)
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
@@ -98,11 +99,12 @@ def evaluate(nb, folder: Path = CHAPTERS, timeout: int = 1200) -> dict[str, dict
             elif cell.cell_type == "markdown" and EXPRESSION.search(cell.source):
                 for expression in EXPRESSION.findall(cell.source):
                     probe = nbformat.v4.new_code_cell(expression)
-                    client.execute_cell(probe, index)   # in the history: an earlier `;` must not hide it
                     try:
+                        client.execute_cell(probe, index)   # in the history: an earlier `;` must not hide it
                         values.setdefault(cell.id, {})[expression] = _shown(probe.outputs)
-                    except RuntimeError as err:
-                        raise RuntimeError(f"{{eval}}`{expression}` in cell {cell.id}: {err}") from None
+                    except (CellExecutionError, RuntimeError) as err:
+                        raise RuntimeError(f"{{eval}}`{expression}` (markdown cell {cell.id}) has no value after "
+                                           f"the code cells above it: {str(err).strip().splitlines()[-1]}") from None
     return values
 
 
