@@ -2,21 +2,31 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
 
 from .backend import BACKENDS, DEVICES, DTYPES, Backend
-from .engines import executor
+from .data import MnistError
+from .engines import EngineError, executor
 from .experiments import PROFILES, get, names, reproduce
+from .results import ResultsError, cache_dir
 from .training import DivergenceError
 
-CLAIM_FAILED, CANNOT_RUN = 1, 2
+CLAIM_FAILED, CANNOT_RUN, INTERRUPTED = 1, 2, 130
+EXPECTED = (ValueError, ImportError, OSError, ResultsError, EngineError, MnistError, DivergenceError)
 EXIT_CODES = f"""exit codes:
   0  every claim is as expected (a declared known gap that still fails counts as expected)
   {CLAIM_FAILED}  a claim is not as expected
   {CANNOT_RUN}  could not run: bad arguments, missing or unreadable data or results, an output
-     or cache folder that cannot be written, an unreachable Dask scheduler, training that
-     diverged or stalled"""
+     or cache folder that cannot be written, a Dask scheduler that cannot be reached or a worker
+     that runs other code, training that diverged or stalled, or any unexpected error (its
+     traceback is saved in a log file that the message names; --debug prints it)
+  {INTERRUPTED}  interrupted (Ctrl-C): the same command resumes the run"""
 
 
 def parser() -> argparse.ArgumentParser:
@@ -38,6 +48,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--backend", default=None, help=" or ".join(BACKENDS) + " (default: the experiment's)")
         s.add_argument("--device", default="cpu", help=" or ".join(DEVICES))
         s.add_argument("--dtype", default=None, help=" or ".join(DTYPES) + " (default: the profile's)")
+        s.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
     run.add_argument("--jobs", type=int, default=1,
                      help="compute the run's chunks on a pool of this many local processes (default 1: here)")
     run.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -46,33 +57,67 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    """Run the command line; a SIGTERM exits through the clean-ups (no temporary files left)."""
+    """Run the command line: every outcome is one of the exit codes above, and a failure is one
+    line on stderr. A SIGTERM exits through the clean-ups (no temporary files left)."""
+    for stream in (sys.stdout, sys.stderr):   # any terminal encoding: what it cannot show is escaped
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="backslashreplace")
+    args = parser().parse_args(argv)
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     try:
-        return command(parser().parse_args(argv))
+        return command(args)
+    except KeyboardInterrupt:
+        print("interrupted; run the same command again to resume (finished chunks are kept)", file=sys.stderr)
+        return INTERRUPTED
+    except EXPECTED as err:
+        print(f"error: {err}", file=sys.stderr)
+        return CANNOT_RUN
+    except Exception as err:
+        print(f"error: unexpected {type(err).__name__} ({err}) at {where(err)}; {report(err, args.debug)}",
+              file=sys.stderr)
+        return CANNOT_RUN
     finally:
         signal.signal(signal.SIGTERM, previous)
 
 
 def command(args) -> int:
-    try:
-        experiment = get(args.experiment)
-        config = experiment.config(args.profile)
-        backend = Backend(args.backend or experiment.backend.name, args.device, args.dtype or config["dtype"])
-        recompute = args.command == "reproduce"
-        with executor(args.jobs if recompute else 1, args.scheduler if recompute else None) as chunks:
-            results = reproduce(args.experiment, args.profile, backend=backend, folder=args.out,
-                                recompute=recompute, executor=chunks)
-        if args.command == "reproduce":
-            print(f"{experiment.title}: {results.meta['seconds']} s on {backend.name}/{backend.device} "
-                  f"({backend.dtype}); saved {results.file_name}")
-        claims = experiment.claims(results)
-    except (ValueError, ImportError, RuntimeError, DivergenceError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return CANNOT_RUN
+    experiment = get(args.experiment)
+    config = experiment.config(args.profile)
+    backend = Backend(args.backend or experiment.backend.name, args.device, args.dtype or config["dtype"])
+    recompute = args.command == "reproduce"
+    with executor(args.jobs if recompute else 1, args.scheduler if recompute else None) as chunks:
+        results = reproduce(args.experiment, args.profile, backend=backend, folder=args.out,
+                            recompute=recompute, executor=chunks)
+    if recompute:
+        print(f"{experiment.title}: {results.meta['seconds']} s on {backend.name}/{backend.device} "
+              f"({backend.dtype}); saved {results.file_name}")
+    claims = experiment.claims(results)
     print(f"{experiment.title} [{args.profile}]")
     print(claims)
     return 0 if claims.ok else CLAIM_FAILED
+
+
+def where(err: BaseException) -> str:
+    """The file and line where `err` was raised."""
+    last = traceback.extract_tb(err.__traceback__)[-1]
+    return f"{last.filename}:{last.lineno}"
+
+
+def report(err: BaseException, debug: bool) -> str:
+    """Print the traceback of `err` (with `debug`), or save it in a log file; says which."""
+    text = "".join(traceback.format_exception(err))
+    if debug:
+        print(text, file=sys.stderr, end="")
+        return "the traceback is above"
+    for folder in (cache_dir, lambda: Path(tempfile.gettempdir())):
+        try:
+            log = folder() / "logs" / f"error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+            log.parent.mkdir(parents=True, exist_ok=True)
+            log.write_text(text)
+            return f"the full traceback is in {log} (or run again with --debug)"
+        except (OSError, ResultsError):
+            continue
+    return "run again with --debug to see the full traceback"
 
 
 if __name__ == "__main__":

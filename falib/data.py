@@ -166,7 +166,12 @@ def _read(folder: Path, name: str, source: Source) -> bytes:
     """The verified, uncompressed contents of the file `name` in `folder`."""
     path = _local(folder, name)
     try:
-        return _verified(name, path.read_bytes(), path.suffix == ".gz", source.files)
+        blob = path.read_bytes()
+    except OSError as err:
+        raise MnistError(f"cannot read {path} ({err.strerror or err}); make it readable (chmod a+r), or set "
+                         f"{source.variable} to a folder that holds readable copies") from err
+    try:
+        return _verified(name, blob, path.suffix == ".gz", source.files)
     except ValueError as err:
         raise MnistError(f"{path} {err}; delete it so that it is downloaded again") from err
 

@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import importlib
 import importlib.util
 import os
 import platform
 import subprocess
+import threading
 import time
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 PACKAGE = Path(__file__).resolve().parent
+PARSING = threading.Lock()   # ast.parse is not thread-safe in some Python releases (a Dask worker runs threads)
 PRESENTATION = {"falib.plots", "falib.book", "falib.claims", "falib.results", "falib.provenance"}
 
 
@@ -26,7 +29,9 @@ def _imports(path: Path, module: str) -> set[str]:
     """The falib modules that the source at `path` (module `module`) imports."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     found = set()
-    for node in ast.walk(ast.parse(path.read_text())):
+    with PARSING:
+        tree = ast.parse(path.read_text())
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom):
             base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) \
                 if node.level else node.module or ""
@@ -59,6 +64,17 @@ def fingerprint(module: str, path: str | os.PathLike | None = None) -> str:
     for name in sorted(seen):
         h.update(name.encode() + b"\0" + seen[name].read_bytes() + b"\0")
     return h.hexdigest()[:16]
+
+
+def code(module: str) -> str:
+    """The fingerprint of the code that computes with `module`, as this process finds it."""
+    return fingerprint(module, getattr(importlib.import_module(module), "__file__", None))
+
+
+def identity(module: str) -> dict:
+    """What this process computes `module` with: the code's fingerprint and the library versions.
+    A Dask worker runs it to say what it computes with (see :mod:`falib.engines`)."""
+    return {"code": code(module), **versions()}
 
 
 def git_commit() -> str | None:

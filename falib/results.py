@@ -16,8 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
-import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +30,18 @@ TMP = ".tmp-"
 
 class ResultsError(RuntimeError):
     """Results are missing, stale or unreadable, or cannot be written."""
+
+
+class MissingArray(ResultsError, KeyError):
+    """Results lack an array that was asked for."""
+
+    def __str__(self) -> str:
+        return self.args[0]
+
+
+def env(name: str) -> str | None:
+    """The environment variable `name`; an empty one counts as unset."""
+    return os.environ.get(name) or None
 
 
 def plain(config: dict) -> dict:
@@ -57,15 +68,26 @@ def digest(a: np.ndarray) -> str:
 
 
 def cache_dir() -> Path:
-    """The cache for results that are not committed: ``FALIB_CACHE``, else the user's cache folder."""
-    default = Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "falib" / "results"
-    return Path(os.environ.get("FALIB_CACHE", default))
+    """The cache for results that are not committed: ``FALIB_CACHE``, else the user's cache folder.
+    A cache inside the folder of committed results is refused (quick files would sit among them)."""
+    default = Path(env("XDG_CACHE_HOME") or Path.home() / ".cache") / "falib" / "results"
+    cache = Path(env("FALIB_CACHE") or default).expanduser()
+    for committed in dict.fromkeys((REPO_RESULTS, results_dir("paper"))):
+        if inside(cache, committed):
+            raise ResultsError(f"the results cache {cache} (FALIB_CACHE) is inside {committed}, the folder of "
+                               "committed paper results; point FALIB_CACHE to a folder outside it, or unset it")
+    return cache
 
 
 def results_dir(profile: str) -> Path:
     """Where results of `profile` live: ``results/`` in the repository for ``paper`` (or the folder
     ``FALIB_RESULTS`` names), else the cache."""
-    return Path(os.environ.get("FALIB_RESULTS", REPO_RESULTS)) if profile == "paper" else cache_dir()
+    return Path(env("FALIB_RESULTS") or REPO_RESULTS).expanduser() if profile == "paper" else cache_dir()
+
+
+def inside(path: Path, folder: Path) -> bool:
+    """Whether `path`, links followed, is `folder` or lies within it."""
+    return Path(path).resolve().is_relative_to(Path(folder).resolve())
 
 
 def writable(folder: Path, what: str, fix: str) -> Path:
@@ -104,13 +126,123 @@ def _alive(pid: int) -> bool:
     return True
 
 
+def write(path: Path, header: dict, arrays: dict, compress: bool = True) -> Path:
+    """Write `arrays` and a JSON `header` (plus a SHA-256 of every array) to the ``.npz`` file `path`
+    atomically (temporary file, then rename): never a half-written file, and no temporary file left
+    behind, even by a save that was killed (see :func:`remove_orphans`)."""
+    path = Path(path)
+    header = dict(header, digests={k: digest(v) for k, v in arrays.items()})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        remove_orphans(path.parent)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP}{os.getpid()}-", suffix=".npz")
+    except OSError as err:
+        raise ResultsError(f"cannot write {path} ({err.strerror or err}); make its folder writable, or "
+                           "choose another (--out, FALIB_CACHE)") from err
+    try:
+        os.chmod(tmp, 0o644)
+        with os.fdopen(fd, "wb") as fh:
+            (np.savez_compressed if compress else np.savez)(
+                fh, __header__=np.asarray(json.dumps(header, sort_keys=True)), **arrays)
+        os.replace(tmp, path)
+    except OSError as err:
+        fix = ("move the folder that is in its place" if path.is_dir() else
+               "free space or choose another folder (--out)")
+        raise ResultsError(f"cannot write {path} ({err.strerror or err}); {fix}, then run the same command "
+                           "again: finished chunks are kept as checkpoints") from err
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def read(path: Path, what: str, fix: str) -> tuple[dict, dict]:
+    """The header and the arrays of a file made by :func:`write`, checked against its checksums.
+
+    Anything else raises ``ResultsError``: its message names `what` the file is (``"results
+    file"``), the problem, and `fix` (what to do about a damaged file)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            if "__header__" not in z.files:
+                raise ResultsError(f"{what} {path} has no header: it is not a falib file; {fix}")
+            text, arrays = z["__header__"], {k: z[k] for k in z.files if k != "__header__"}
+    except ResultsError:
+        raise
+    except PermissionError as err:
+        raise ResultsError(f"cannot read {what} {path} (permission denied); make it readable "
+                           f"(chmod u+r), then run the same command again") from err
+    except IsADirectoryError as err:
+        raise ResultsError(f"{path} is a folder where a {what} should be; move it away, then run the same "
+                           "command again") from err
+    except Exception as err:   # anything that the zip, NPY or JSON parsers make of a damaged file
+        raise ResultsError(f"{what} {path} is unreadable, truncated or corrupt ({type(err).__name__}: "
+                           f"{err}); {fix}") from err
+    header = _header(text, path, what, fix)
+    listed = header["digests"]
+    if arrays.keys() != listed.keys():
+        lost, extra = sorted(listed.keys() - arrays.keys()), sorted(arrays.keys() - listed.keys())
+        raise ResultsError(f"{what} {path} is truncated or altered: " + "; ".join(
+            s for s in (lost and f"it lacks the arrays {', '.join(lost)} that its header lists",
+                        extra and f"it holds arrays {', '.join(extra)} that its header does not list") if s)
+            + f"; {fix}")
+    damaged = sorted(k for k, v in arrays.items() if listed[k] != digest(v))
+    if damaged:
+        raise ResultsError(f"{what} {path} is corrupt (the arrays {', '.join(damaged)} do not match the "
+                           f"checksums they were written with); {fix}")
+    return header, arrays
+
+
+def _header(text: np.ndarray, path: Path, what: str, fix: str) -> dict:
+    """The JSON header `text` of `path` as a dict with a ``digests`` table, or a ResultsError."""
+    if text.dtype.kind != "U" or text.ndim:
+        raise ResultsError(f"{what} {path} has a header that is not text (an array of {text.dtype}); {fix}")
+    try:
+        header = json.loads(str(text))
+    except (ValueError, RecursionError) as err:
+        raise ResultsError(f"{what} {path} has a header that is not JSON ({err}); {fix}") from err
+    if not isinstance(header, dict):
+        raise ResultsError(f"{what} {path} has a header that is a JSON {type(header).__name__}, not an "
+                           f"object: it is not a falib file; {fix}")
+    digests = header.get("digests")
+    if not isinstance(digests, dict) or not all(isinstance(v, str) for v in digests.values()):
+        raise ResultsError(f"{what} {path} is not a falib file of format {FORMAT} (its header lacks "
+                           f"digests, the checksums of its arrays); {fix}")
+    return header
+
+
+def _check(header: dict, path: Path, fix: str) -> None:
+    """Check the fields of a results file's header (see :data:`HEADER`), each with its own message."""
+    def refuse(problem):
+        raise ResultsError(f"results file {path} {problem}; {fix}")
+
+    missing = [k for k in HEADER if k not in header]
+    if missing:
+        refuse(f"is not a falib results file of format {FORMAT} (its header lacks {', '.join(missing)})")
+    if header["format"] != FORMAT:
+        refuse(f"is of format {header['format']!r}; this falib reads format {FORMAT} (recompute it, or read "
+               "it with the falib that wrote it)")
+    for key, kind in (("name", str), ("profile", str), ("hash", str), ("config", dict), ("meta", dict)):
+        if not isinstance(header[key], kind):
+            refuse(f"has a header whose {key} is a JSON {type(header[key]).__name__}, not a{'n object' if kind is dict else ' string'}")
+    odd = [k for k in ORIGIN if not isinstance(header["meta"].get(k), str)]
+    if odd:
+        refuse(f"does not record its origin ({', '.join(odd)}: {[header['meta'].get(k) for k in odd]})")
+    runs = header["meta"].get("runs", [])
+    if not (isinstance(runs, list) and all(type(r) is int for r in runs)):
+        refuse(f"records runs {runs!r}, not a list of run numbers")
+    seconds = header["meta"].get("seconds", 0)
+    if type(seconds) not in (int, float):
+        refuse(f"records {seconds!r} seconds, not a number")
+
+
 @dataclass
 class Results:
     """The arrays an experiment computed, with its configuration and provenance.
 
     ``meta`` holds the origin (``backend``, ``device``, ``dtype``) and the provenance: ``runs``,
     ``seconds``, ``machine``, ``numpy`` and ``torch`` versions, ``code`` (the fingerprint of
-    the code that computed them) and ``git`` (the commit, when known).
+    the code that computed them) and ``git`` (the commit, when known). ``source`` is the file
+    they were read from, if any.
     """
 
     name: str
@@ -118,6 +250,7 @@ class Results:
     config: dict
     arrays: dict[str, np.ndarray]
     meta: dict
+    source: Path | None = field(default=None, compare=False, repr=False)
 
     @property
     def origin(self) -> dict:
@@ -138,56 +271,31 @@ class Results:
         try:
             return self.arrays[key]
         except KeyError:
-            raise KeyError(f"{self.name} results hold no {key!r}; they hold: {', '.join(sorted(self.arrays))}") from None
+            where = f" in {self.source}" if self.source else ""
+            raise MissingArray(f"the {self.name} results{where} hold no {key!r} (they hold: "
+                               f"{', '.join(sorted(self.arrays))}); they were written by other code or "
+                               f"altered: recompute them with python -m falib reproduce {self.name} "
+                               f"--profile {self.profile}") from None
 
     def path(self, folder: Path) -> Path:
         return Path(folder) / self.file_name
 
     def save(self, folder: Path) -> Path:
-        """Write atomically (temporary file, then rename): never a half-written file, and no
-        temporary file left behind, even by a save that was killed (see :func:`remove_orphans`)."""
-        folder = Path(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        remove_orphans(folder)
+        """Write atomically (see :func:`write`)."""
         header = {"name": self.name, "profile": self.profile, "config": self.config,
-                  "meta": self.meta, "format": FORMAT, "hash": self.hash,
-                  "digests": {k: digest(v) for k, v in self.arrays.items()}}
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f"{TMP}{os.getpid()}-", suffix=".npz")
-        try:
-            os.chmod(tmp, 0o644)
-            with os.fdopen(fd, "wb") as fh:
-                np.savez_compressed(fh, __header__=np.asarray(json.dumps(header, sort_keys=True)),
-                                    **self.arrays)
-            os.replace(tmp, self.path(folder))
-        except OSError as err:
-            raise ResultsError(f"cannot write {self.path(folder)} ({err.strerror or err}); free space or "
-                               "choose another folder (--out), then run the same command again: finished "
-                               "chunks are kept as checkpoints") from err
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-        return self.path(folder)
+                  "meta": self.meta, "format": FORMAT, "hash": self.hash}
+        return write(self.path(folder), header, self.arrays)
 
     @classmethod
     def load(cls, path: Path) -> "Results":
-        """Read and verify a results file; a damaged or renamed one raises ``ResultsError``."""
+        """Read and verify a results file; a damaged, altered or renamed one raises ``ResultsError``."""
         redo = "delete it and recompute it with `python -m falib reproduce ...`"
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                header = json.loads(str(z["__header__"]))
-                arrays = {k: z[k] for k in z.files if k != "__header__"}
-        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, json.JSONDecodeError) as err:
-            raise ResultsError(f"results file {path} is unreadable, truncated or corrupt ({err}); {redo}") from err
-        missing = [k for k in HEADER if k not in header]
-        if missing or header["format"] != FORMAT:
-            raise ResultsError(f"results file {path} is not a falib results file of format {FORMAT} "
-                               f"(its header lacks {', '.join(missing) or 'nothing'}, format "
-                               f"{header.get('format')}); {redo}")
-        res = cls(header["name"], header["profile"], header["config"], arrays, header["meta"])
-        damaged = [k for k, v in arrays.items() if header["digests"].get(k) != digest(v)]
-        if res.hash != header["hash"] or damaged or arrays.keys() != header["digests"].keys():
-            raise ResultsError(f"results file {path} is corrupt (its contents do not match the checksums "
-                               f"it was written with); {redo}")
+        header, arrays = read(path, "results file", redo)
+        _check(header, path, redo)
+        res = cls(header["name"], header["profile"], header["config"], arrays, header["meta"], Path(path))
+        if res.hash != header["hash"]:
+            raise ResultsError(f"results file {path} is altered (its configuration and origin do not match "
+                               f"the hash it was written with); {redo}")
         if Path(path).name != res.file_name:
             raise ResultsError(f"results file {path} was renamed: its contents are those of "
                                f"{res.file_name}; give it back its name, or {redo}")

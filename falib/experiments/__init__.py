@@ -18,7 +18,8 @@ import numpy as np
 from .. import provenance
 from ..backend import Backend
 from ..claims import Claims
-from ..results import Results, ResultsError, cache_dir, file_name, find, results_dir, writable
+from ..engines import EngineError
+from ..results import Results, ResultsError, cache_dir, env, file_name, find, inside, results_dir, writable
 
 PROFILES = ("quick", "paper")
 
@@ -57,8 +58,7 @@ class Experiment:
 
     def code(self) -> str:
         """The fingerprint of the code that computes this experiment."""
-        module = self.compute.__module__
-        return provenance.fingerprint(module, getattr(importlib.import_module(module), "__file__", None))
+        return provenance.code(self.compute.__module__)
 
     def run(self, profile: str, backend: Backend | None = None, config: dict | None = None,
             runs: Sequence[int] | None = None, checkpoints: Path | None = None,
@@ -70,7 +70,9 @@ class Experiment:
         experiment, profile, configuration and origin; for the quick profile also the same
         code) is loaded instead of computed. With an `executor` (``concurrent.futures``-like:
         a process pool, or a Dask client's ``get_executor()``) the chunks left to compute run
-        on it; checkpoints are saved here, as each chunk arrives.
+        on it; checkpoints are saved here, as each chunk arrives. A chunk reports the fingerprint of
+        the code that computed it, where it ran; one that differs from the code here stops the run
+        (an executor with a ``check``, a Dask cluster's, asks every worker before any chunk runs).
         """
         config = dict(config or self.config(profile))
         backend = backend or self.default_backend(config)
@@ -84,27 +86,29 @@ class Experiment:
         todo = [i for i, part in parts.items() if part is None]
         if executor is None:
             for i in todo:
-                parts[i] = self._finish(profile, config, checkpoints,
-                                        compute_chunk(self.compute, config, backend, chunks[i], code))
+                parts[i] = self._finish(profile, config, checkpoints, code,
+                                        compute_chunk(self.compute, config, backend, chunks[i]))
         else:
-            futures = {executor.submit(compute_chunk, self.compute, config, backend, chunks[i], code): i
+            if todo and hasattr(executor, "check"):
+                executor.check(self.compute.__module__)
+            futures = {executor.submit(compute_chunk, self.compute, config, backend, chunks[i]): i
                        for i in todo}
-            self._collect(futures, parts, profile, config, checkpoints)
+            self._collect(futures, parts, profile, config, checkpoints, code)
         parts = [parts[i] for i in range(len(chunks))]
         meta = {k: _same(parts, k) for k in parts[0].meta if k not in ("runs", "seconds")}
         meta |= {"runs": runs, "seconds": round(sum(p.meta["seconds"] for p in parts), 2),
                  "git": provenance.git_commit()}
         return Results(self.name, profile, config, self._merge(parts), meta)
 
-    def _collect(self, futures, parts, profile, config, checkpoints):
+    def _collect(self, futures, parts, profile, config, checkpoints, code):
         """Save each chunk as it arrives; after a failure, keep the chunks that still finish, then
         raise the first error (a rerun resumes from their checkpoints)."""
         errors = []
         for future in as_completed(futures):
-            if future.exception() is not None:
-                errors.append(future.exception())
-            else:
-                parts[futures[future]] = self._finish(profile, config, checkpoints, future.result())
+            try:
+                parts[futures[future]] = self._finish(profile, config, checkpoints, code, future.result())
+            except Exception as err:
+                errors.append(err)
         if errors:
             raise errors[0]
 
@@ -117,18 +121,33 @@ class Experiment:
             return None
         found = find(self.name, profile, per_chunk(config), origin(backend), chunk_dir(checkpoints, runs),
                      None if profile == "paper" else code)
-        return found if found is not None and found.meta["runs"] == runs else None
+        if found is None or found.meta.get("runs") != runs:
+            return None
+        odd = sorted(k for k, a in found.arrays.items() if k not in self.shared and (a.ndim == 0 or len(a) != len(runs)))
+        if odd:
+            raise ResultsError(f"checkpoint {found.source} is altered: its arrays {', '.join(odd)} do not hold "
+                               f"{len(runs)} runs; delete it, then run the same command again")
+        return found
 
-    def _finish(self, profile, config, checkpoints, computed) -> Results:
-        """A computed chunk as results, saved as a checkpoint if there is a folder for them."""
+    def _finish(self, profile, config, checkpoints, code, computed) -> Results:
+        """A computed chunk as results, saved as a checkpoint if there is a folder for them; a chunk
+        computed by other code than `code` (a worker's edited copy) is refused, unsaved."""
         part = self._part(profile, config, *computed)
+        if part.meta["code"] != code:
+            raise EngineError(f"runs {part.meta['runs']} of {self.name} were computed by other code (fingerprint "
+                              f"{part.meta['code']}, here {code}): a worker runs an edited copy of falib, or the "
+                              "code changed during the run; run the same falib everywhere, then the same command again")
         if checkpoints is not None:
-            part.save(chunk_dir(checkpoints, part.meta["runs"]))
+            part.save(own(chunk_dir(checkpoints, part.meta["runs"]), checkpoints))
         return part
 
     def _merge(self, parts: list[Results]) -> dict:
         """One set of arrays from chunks: per-run arrays joined along the run axis."""
         first = parts[0].arrays
+        for p in parts[1:]:
+            if p.arrays.keys() != first.keys() or any(p.arrays[k].shape[1:] != first[k].shape[1:] for k in first):
+                raise ResultsError(f"{self.name}: chunks disagree on their arrays ({p.source or 'computed'}); delete "
+                                   "the checkpoints and rerun")
         for k in self.shared:
             if not all(np.array_equal(first[k], p.arrays[k]) for p in parts):
                 raise ResultsError(f"{self.name}: chunks disagree on {k!r}; delete the checkpoints and rerun")
@@ -150,9 +169,10 @@ def chunk_dir(checkpoints: Path, runs: Sequence[int]) -> Path:
     return Path(checkpoints) / f"runs-{runs[0]}-{runs[-1]}"
 
 
-def compute_chunk(compute, config, backend, runs, code) -> tuple[dict, dict]:
-    """``compute(config, backend, runs)``, timed, with the provenance of where it ran."""
-    start = time.perf_counter()
+def compute_chunk(compute, config, backend, runs) -> tuple[dict, dict]:
+    """``compute(config, backend, runs)``, timed, with the provenance of where it ran: there the
+    fingerprint of its code is taken, before computing."""
+    code, start = provenance.code(compute.__module__), time.perf_counter()
     arrays = compute(config, backend, runs)
     meta = {**origin(backend), "runs": list(runs),
             "seconds": round(time.perf_counter() - start, 2), "code": code,
@@ -162,7 +182,9 @@ def compute_chunk(compute, config, backend, runs, code) -> tuple[dict, dict]:
 
 def _same(parts: list[Results], key: str):
     """The value of ``meta[key]`` shared by all chunks, or the distinct values joined by " + "."""
-    values = list(dict.fromkeys(p.meta.get(key) for p in parts))
+    values = []
+    for v in (p.meta.get(key) for p in parts):
+        values += [v] if v not in values else []
     return values[0] if len(values) == 1 else " + ".join(map(str, values))
 
 
@@ -174,7 +196,7 @@ def check_profile(profile: str) -> str:
 
 def default_profile() -> str:
     """The profile named by ``FALIB_PROFILE`` (default ``quick``)."""
-    return check_profile(os.environ.get("FALIB_PROFILE", "quick"))
+    return check_profile(env("FALIB_PROFILE") or "quick")
 
 
 def _registry() -> dict[str, Experiment]:
@@ -222,7 +244,7 @@ def reproduce(name: str, profile: str | None = None, *, backend: Backend | None 
             f"no paper-profile results for {name!r} ({'-'.join(where.values())}) in {folder}; "
             f"make them with: python -m falib reproduce {name} --profile {profile}{flags(experiment, backend)}")
     stem = Path(file_name(name, profile, config, where)).stem
-    checkpoints = prepare(experiment, config, folder) / stem
+    checkpoints = prepare(experiment, config, folder, stem)
     with exclusive(checkpoints.with_suffix(".lock")):
         if not recompute and (found := stored()) is not None:   # another process just made them
             return found
@@ -239,12 +261,18 @@ def flags(experiment: Experiment, backend: Backend) -> str:
     return f" --backend {backend.name} --device {backend.device} --dtype {backend.dtype}"
 
 
-def prepare(experiment: Experiment, config: dict, folder: Path) -> Path:
-    """Before computing: check that the results and the checkpoints can be written and that the
-    inputs can be read (an error names the path and the fix); returns the checkpoints folder."""
+def prepare(experiment: Experiment, config: dict, folder: Path, stem: str) -> Path:
+    """Before computing: check that the results file `stem` and the checkpoints can be written and
+    that the inputs can be read (an error names the path and the fix); returns the run's
+    checkpoints folder."""
     writable(folder, "results", "choose another with --out (or the FALIB_RESULTS / FALIB_CACHE variables)")
-    checkpoints = writable(cache_dir() / "checkpoints", "checkpoints",
-                           "point the FALIB_CACHE variable to a writable folder")
+    target = Path(folder) / f"{stem}.npz"
+    if target.exists() and not target.is_file():
+        raise ResultsError(f"{target} is a folder (not a file) where the results file goes; move it away, "
+                           "then run the same command again")
+    cache = writable(cache_dir() / "checkpoints", "checkpoints", "point the FALIB_CACHE variable to a writable folder")
+    checkpoints = own(cache / stem, cache)
+    own(checkpoints.with_suffix(".lock"), cache)
     if experiment.inputs is not None:
         try:
             experiment.inputs(config)
@@ -253,6 +281,14 @@ def prepare(experiment: Experiment, config: dict, folder: Path) -> Path:
                                f"{experiment.name} needs; make it readable, or point FALIB_MNIST (for MNIST) "
                                "to a folder that holds readable copies") from err
     return checkpoints
+
+
+def own(path: Path, cache: Path) -> Path:
+    """`path`, unless it is a symbolic link or leads out of `cache` (falib writes only inside it)."""
+    if path.is_symlink() or not inside(path, cache):
+        raise ResultsError(f"{path} is a symbolic link to {path.resolve()}, which falib would write through; "
+                           "falib writes only inside its cache: remove the link, then run the same command again")
+    return path
 
 
 @contextmanager

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -21,7 +19,7 @@ from ..backend import Backend, replica_rng, shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..plots import COLORS, WIDTH, curve, finish, panel_label
-from ..results import cache_dir
+from ..results import ResultsError, cache_dir, read, write
 from ..spiking import SpikingNetwork, class_targets, classify, present
 from ..training import DivergenceError, progress_bar
 from . import Experiment
@@ -56,6 +54,7 @@ PAPER = {
 QUICK = dict(PAPER, sizes=[784, 300, 300, 300, 100], eta=1e-2, runs=2, streams=10, images=3000,
              test_every=1000, val_images=1000, test_images=1000, compare_images=1000)
 RESUMABLE = ("images",)   # settings that a saved state does not depend on
+STATE, RECORD = "spiking-state", ("position", "shown", "val_error", "online")   # a saved run: its kind, its record
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -192,26 +191,30 @@ def state_path(config, backend, runs) -> Path:
 
 
 def save_state(path: Path, net, state: dict):
-    """Write the network and the run's record atomically (temporary file, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    record = {k: np.asarray(v) for k, v in state.items()}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            np.savez(fh, **net.arrays(), **{f"run/{k}": v for k, v in record.items()})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """Write the network and the run's record atomically, with a checksum of every array
+    (:func:`falib.results.write`: a save killed midway leaves a temporary file the next one removes)."""
+    record = {f"run/{k}": np.asarray(v) for k, v in state.items()}
+    write(path, {"kind": STATE}, {**net.arrays(), **record}, compress=False)
 
 
 def load_state(path: Path, net) -> dict | None:
-    """The run's record, with `net` restored to where it was saved; None if nothing was saved."""
+    """The run's record, with `net` restored to where it was saved; None if nothing was saved. A
+    damaged state, or one that does not fit `net`, raises ``ResultsError``."""
     if not path.exists():
         return None
-    with np.load(path, allow_pickle=False) as z:
-        net.load({k: z[k] for k in z.files if not k.startswith("run/")})
-        state = {k[4:]: z[k] for k in z.files if k.startswith("run/")}
+    fix = "delete it, and the run starts over"
+    header, arrays = read(path, "saved spiking run", fix)
+    weights = {k: v for k, v in arrays.items() if not k.startswith("run/")}
+    expected = net.arrays()
+    if header.get("kind") != STATE or {k: v.shape for k, v in weights.items()} != {
+            k: v.shape for k, v in expected.items()} or not {f"run/{k}" for k in RECORD} <= arrays.keys():
+        raise ResultsError(f"the saved spiking run {path} does not fit this network and run; {fix}")
+    try:
+        net.load(weights)
+    except (ValueError, TypeError, KeyError) as err:
+        raise ResultsError(f"the saved spiking run {path} holds a random-number state that cannot be "
+                           f"restored ({err}); {fix}") from err
+    state = {k[4:]: v for k, v in arrays.items() if k.startswith("run/")}
     for k in ("shown", "val_error", "online"):
         state[k] = list(state[k])
     state["position"] = int(state["position"])
