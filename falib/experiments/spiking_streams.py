@@ -124,4 +124,4 @@ def figure(res):
 
 EXPERIMENT = Experiment("spiking-streams", "Fig. 4's protocol: one stream against M over a full pass",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=5, backend=Backend("torch"),
-                        shared=("images", "online_images"), inputs=lambda config: load_mnist())
+                        chunk=1, shared=("images", "online_images"), inputs=lambda config: load_mnist())
