@@ -102,3 +102,19 @@ def test_a_broken_formula_fails(browser, doctored):
     page.write_text(html.replace(r"\(", r"\(\frac{1}{", 1))
     problems = check(browser, s.url + "chapters/linear.html", MATHJAX, FIGURES)
     assert any("MathJax" in p or "raw TeX" in p for p in problems), problems
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if source(p).suffix == ".ipynb"])
+def test_chapter_links_its_student_notebook_and_colab_edition(page):
+    """The page's download menu links the student notebook, which the build wrote; Colab opens the edition."""
+    import json
+
+    from falib import course, editions
+
+    stem, html = Path(page).stem, (BOOK / page).read_text()
+    assert f'href="../student/{stem}.ipynb"' in html, f"{page} does not link its student notebook"
+    notebook = json.loads((BOOK / "student" / f"{stem}.ipynb").read_text())
+    solutions = ["".join(c["source"]) for c in json.loads(source(page).read_text())["cells"]
+                 if course.role(c) == "solution"]
+    assert not any(s in "".join(map("".join, (c["source"] for c in notebook["cells"]))) for s in solutions)
+    assert f'href="{editions.colab_url(stem)}"' in html, f"{page}: the Colab button does not open the edition"
