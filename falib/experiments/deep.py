@@ -223,10 +223,10 @@ def claims(res) -> Claims:
 
 def protocol(config) -> str:
     """How the runs behind the claims were trained, in a few words."""
-    tuned = config["tuned"]
+    tuned, scale = config["tuned"], np.ravel(config["tuned"]["rule"]["scale"])
     return (f"up to {config['steps'] * config['batch']:,} examples in batches of {config['batch']}, scored where "
             f"backprop's validation NSE stops improving; η = {config['eta']:g} (backprop's best) for both rules, "
-            f"FA's own settings η = {tuned['eta']:g}, scales {tuned['rule']['scale']}")
+            f"FA's own settings η = {tuned['eta']:g}, scales {', '.join(f'{s:g}' for s in scale)}")
 
 
 def numbers(res) -> dict[str, str]:
