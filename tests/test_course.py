@@ -5,6 +5,7 @@ runs its exercises up to the stubs: each stub raises NotImplementedError (or def
 that does), and every check fails on the stub. That the checks pass on the solutions is shown by
 the chapters' own run (nbval), where each check cell follows its solution.
 """
+import ast
 from pathlib import Path
 
 import matplotlib
@@ -84,3 +85,30 @@ def test_student_stubs_raise_and_their_checks_fail(path, monkeypatch, tmp_path):
             continue
         assert kind != "check", f"{path.name}: this check passed on the stub:\n{cell['source']}"
     assert failed
+
+
+
+def body_statements(source: str) -> list[str]:
+    """The statements of every function and method body in `source` (docstrings left out), and
+    the expressions they return or assign."""
+    tree, found = ast.parse(source), []
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for stmt in node.body:
+                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
+                    continue
+                found.append(ast.get_source_segment(source, stmt))
+                value = getattr(stmt, "value", None)
+                if isinstance(value, ast.AST) and not isinstance(value, ast.Constant):
+                    found.append(ast.get_source_segment(source, value))
+    return [s for s in found if len(s) > 12]
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
+def test_starters_point_the_way_without_the_answer(path):
+    """No statement of a solution's functions and methods appears in its starter (the hint)."""
+    for cell in nbformat.read(path, 4).cells:
+        if course.role(cell) == "solution":
+            stub = course.starter(cell)
+            given = [s for s in body_statements(cell["source"]) if s in stub]
+            assert not given, f"{path.name}: the starter holds lines of the solution: {given}"
