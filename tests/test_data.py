@@ -144,6 +144,27 @@ def test_wrong_checksum_names_the_file_and_says_to_delete_it(folder, tiny, monke
     assert "0" * 64 in message and expected(tiny[TRAIN_IMAGES]).sha256 in message
 
 
+def test_an_unreadable_file_names_it_and_says_to_make_it_readable(folder, monkeypatch):
+    """Not a bare ``[Errno 13]``, and not "delete it": the file is fine, its permissions are not."""
+    unreadable, read_bytes = folder / f"{TRAIN_IMAGES}.gz", Path.read_bytes
+
+    def refuse(path):
+        if path == unreadable:
+            raise PermissionError(13, "Permission denied", str(path))
+        return read_bytes(path)
+
+    monkeypatch.setattr(Path, "read_bytes", refuse)
+    with pytest.raises(data.MnistError, match="make it readable") as err:
+        data.load_mnist(folder)
+    assert f"cannot read {unreadable} (Permission denied)" in str(err.value) and "FALIB_MNIST" in str(err.value)
+
+
+def test_an_empty_variable_counts_as_unset(monkeypatch, tmp_path):
+    monkeypatch.setenv("FALIB_MNIST", "")
+    monkeypatch.setenv("XDG_CACHE_HOME", "")
+    assert data.mnist_dir() == Path.home() / ".cache" / "falib" / "mnist"
+
+
 def test_bad_idx_header_is_an_error(folder, tiny, monkeypatch):
     raw = b"\x00\x00\x09\x03" + tiny[TRAIN_IMAGES][4:]
     monkeypatch.setitem(data.FILES, TRAIN_IMAGES, expected(raw))
