@@ -11,7 +11,7 @@ import numpy as np
 
 from ..claims import Claims
 from . import Experiment
-from .deep import BASE, data, fit, stop_index
+from .deep import BASE, converged, data, fit, stop_index
 
 PAPER = dict(
     BASE,
@@ -66,12 +66,12 @@ def choice(res) -> dict:
             "tuned": {"eta": etas[e], "feedback_scale": [scales[s1], scales[s2]]}}
 
 
-def tuned_valid(res) -> float:
-    """The mean validation NSE of feedback alignment's chosen own settings, at backprop's stop."""
+def tuned_runs(res) -> np.ndarray:
+    """The validation NSE of every run at feedback alignment's chosen own settings, at backprop's stop."""
     cfg, pick = res.config, choice(res)
     e = cfg["eta"].index(pick["tuned"]["eta"])
     s1, s2 = (cfg["feedback_scale"].index(s) for s in pick["tuned"]["feedback_scale"])
-    return float(_mean(res, "feedback_alignment")[e, s1, s2, pick["stop"]])
+    return res["feedback_alignment"][:, e, s1, s2, pick["stop"]].astype(np.float64)
 
 
 def numbers(res) -> dict[str, str]:
@@ -84,7 +84,8 @@ def numbers(res) -> dict[str, str]:
             "search_scale": f"{pick['feedback_scale']:g}",
             "search_failed_scales": " and ".join(failed) or "none",
             "search_stop_examples": f"{res['step'][pick['stop']]:,}",
-            "tuned_eta": f"{pick['tuned']['eta']:g}", "search_tuned_valid": f"{tuned_valid(res):.2g}",
+            "tuned_eta": f"{pick['tuned']['eta']:g}", "search_tuned_valid": f"{tuned_runs(res).mean():.2g}",
+            "search_tuned_converged": converged(tuned_runs(res)),
             "tuned_scales": " and ".join(f"{s:g}" for s in pick["tuned"]["feedback_scale"])}
 
 
