@@ -4,6 +4,7 @@
     python3 tasks.py book     # build the HTML book into _build/html (paper-profile figures)
     python3 tasks.py test     # unit tests, then every chapter executed by nbval (quick profile)
     python3 tasks.py browser  # build the book, then load every page in headless Chromium
+    python3 tasks.py lab      # run every chapter in JupyterLab in headless Chromium (quick profile)
     python3 tasks.py notebooks  # student and instructor notebooks into _build/course
     python3 tasks.py assignments  # Otter-Grader assignments (student notebook, autograder) into _build/assignments
 
@@ -78,6 +79,15 @@ def browser():
     print(f"screenshots: {ROOT / '_build' / 'screenshots'}")
 
 
+def lab():
+    """Run every chapter in a real JupyterLab (jupyterlab-myst, as on Binder) in headless Chromium,
+    at the quick profile from an empty results cache: its prose must show the numbers and no raw MyST."""
+    setup("book,test,browser")
+    with tempfile.TemporaryDirectory() as cache:
+        run(BIN / "python", "-m", "pytest", "-q", "tests/lab", FALIB_LAB="1", FALIB_PROFILE="quick",
+            FALIB_CACHE=cache, FALIB_PROGRESS="0", FALIB_SCREENSHOTS=ROOT / "_build" / "screenshots")
+
+
 def notebooks():
     """Student (solutions replaced by stubs) and instructor notebooks of every chapter, into _build/course."""
     setup()
@@ -91,7 +101,7 @@ def assignments():
 
 
 if __name__ == "__main__":
-    commands = {"book": book, "test": test, "browser": browser, "notebooks": notebooks,
+    commands = {"book": book, "test": test, "browser": browser, "lab": lab, "notebooks": notebooks,
                 "assignments": assignments}
     if len(sys.argv) != 2 or sys.argv[1] not in commands:
         sys.exit(__doc__)

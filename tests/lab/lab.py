@@ -1,0 +1,150 @@
+"""A real JupyterLab on localhost, driven by headless Chromium: open a notebook, run every cell,
+and read back what its markdown cells show (as the jupyterlab-myst extension renders them) and
+what the notebook's inline expressions are worth in its kernel.
+
+JupyterLab 4 renders only the cells in view unless the notebook's ``windowingMode`` is "none",
+so the server gets a settings folder of its own that says so (and turns autosave off).
+"""
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
+            "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
+            "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
+
+# What the open notebook shows: each markdown cell's text and the references jupyterlab-myst could
+# not resolve in it, how many cells are queued or running, whether any has run, and error outputs.
+READ = r"""() => {
+  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const prompts = [...panel.querySelectorAll('.jp-InputPrompt')].map(p => p.textContent);
+  return {
+    markdown: [...panel.querySelectorAll('.jp-MarkdownCell')].map(c => ({
+        text: (c.querySelector('.jp-MarkdownOutput') || c).innerText,
+        unresolved: [...c.querySelectorAll('[title$="Not Found"]')].map(e => `${e.title}: ${e.innerText}`)})),
+    running: prompts.filter(p => p.includes('[*]')).length,
+    started: prompts.some(p => /\[(\*|\d+)\]/.test(p)),
+    errors: [...panel.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
+        .map(e => e.innerText.slice(-800)),
+  };
+}"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Lab:
+    """`jupyter lab` serving folder `root` on 127.0.0.1, without a token, with settings of its own.
+
+    The kernels inherit `env` (on top of this process's environment).
+    """
+
+    def __init__(self, root: Path, env: dict | None = None):
+        self.root = root
+        self.dir = Path(tempfile.mkdtemp(prefix="falib-lab-"))
+        for name, value in SETTINGS.items():
+            file = self.dir / "settings" / f"{name}.jupyterlab-settings"
+            file.parent.mkdir(parents=True, exist_ok=True)
+            file.write_text(json.dumps(value))
+        self.runtime = self.dir / "runtime"
+        self.url = f"http://127.0.0.1:{_free_port()}/"
+        self.log = open(self.dir / "lab.log", "w")
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
+             f"--port={self.url.rstrip('/').rsplit(':', 1)[1]}", "--ServerApp.token=",
+             "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True", "--allow-root",
+             f"--ServerApp.root_dir={root}"],
+            env={**os.environ, **(env or {}), "JUPYTERLAB_SETTINGS_DIR": str(self.dir / "settings"),
+                 "JUPYTER_RUNTIME_DIR": str(self.runtime), "JUPYTER_CONFIG_DIR": str(self.dir / "config")},
+            stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.time() + 120
+        while time.time() < deadline and self.process.poll() is None:
+            try:
+                urllib.request.urlopen(self.url + "api/status", timeout=2)
+                return
+            except OSError:
+                time.sleep(0.5)
+        self.close()
+        raise RuntimeError(f"JupyterLab did not start on {self.url}: see its log above")
+
+    def api(self, path: str, method: str = "GET"):
+        with urllib.request.urlopen(urllib.request.Request(self.url + "api/" + path, method=method)) as r:
+            body = r.read()
+        return json.loads(body) if body else None
+
+    def values(self, path: str, expressions: list[str]) -> dict[str, str | None]:
+        """What each expression shows in the kernel of notebook `path` (text, as jupyterlab-myst
+        evaluates it: a kernel user expression, a string without its quotes; None if it fails)."""
+        from jupyter_client import BlockingKernelClient
+
+        session = next(s for s in self.api("sessions") if s["path"] == path)
+        client = BlockingKernelClient(connection_file=str(self.runtime / f"kernel-{session['kernel']['id']}.json"))
+        client.load_connection_file()
+        client.start_channels()
+        try:
+            msg = client.execute("", store_history=False, user_expressions={str(i): e for i, e in enumerate(expressions)})
+            while (reply := client.get_shell_msg(timeout=60))["parent_header"].get("msg_id") != msg:
+                pass
+        finally:
+            client.stop_channels()
+        shown = {}
+        for i, result in reply["content"]["user_expressions"].items():
+            text = result.get("data", {}).get("text/plain") if result["status"] == "ok" else None
+            shown[expressions[int(i)]] = text[1:-1] if text and text[0] in "'\"" and text[-1] == text[0] else text
+        return shown
+
+    def shut_down(self, path: str):
+        for s in self.api("sessions"):
+            if s["path"] == path:
+                self.api(f"sessions/{s['id']}", "DELETE")
+
+    def close(self):
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+        sys.stdout.write((self.dir / "lab.log").read_text()[-3000:] if self.process.returncode not in (0, -15) else "")
+
+
+def run_notebook(browser, lab: Lab, path: str, timeout: float = 900, screenshot: Path | None = None) -> dict:
+    """Open `path` (relative to the lab's root) in a fresh page, run all cells, wait until none is
+    running, and return what the notebook shows (READ)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith((lab.url, "data:")) else r.abort())
+    try:
+        page.goto(f"{lab.url}lab/tree/{path}?reset", wait_until="load", timeout=120_000)
+        page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+        deadline = time.time() + timeout
+        while not (state := page.evaluate(READ))["started"]:   # a kernel still starting ignores "Run All"
+            if time.time() > deadline:
+                raise TimeoutError(f"{path}: no cell ran")
+            if page.locator(".jp-Dialog .jp-mod-accept").count():   # "Select Kernel": the notebook's own
+                page.click(".jp-Dialog .jp-mod-accept")
+            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            time.sleep(5)
+        while state["running"]:
+            if time.time() > deadline:
+                raise TimeoutError(f"{path}: cells still running after {timeout} s")
+            time.sleep(2)
+            state = page.evaluate(READ)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        time.sleep(2)   # markdown cells evaluate their inline expressions once the kernel is idle
+        return page.evaluate(READ)
+    finally:
+        if screenshot:
+            page.screenshot(path=str(screenshot), full_page=True)
+        page.close()
