@@ -53,13 +53,17 @@ class Cluster:
 
     def __init__(self, client, scheduler: str):
         self.client, self.scheduler, self.pool = client, scheduler, client.get_executor(pure=False)
+        self.checked = set()
 
     def submit(self, fn, /, *args, **kwargs):
         return self.pool.submit(fn, *args, **kwargs)
 
     def check(self, module: str) -> None:
         """Stop, naming the worker, unless every worker computes `module` with the code (its
-        fingerprint, computed on the worker) and the NumPy and PyTorch versions found here."""
+        fingerprint, computed on the worker) and the NumPy and PyTorch versions found here. A worker
+        that joins later is caught by its chunks (see :meth:`falib.experiments.Experiment.run`)."""
+        if module in self.checked:
+            return
         try:
             self.client.wait_for_workers(1, timeout=CONNECT_S)
         except TimeoutError:
@@ -76,6 +80,7 @@ class Cluster:
                                   f"{differ}; install the same falib and versions on every worker "
                                   "(pip install -c constraints.txt -e '.[cluster]'), restart it, and run "
                                   "the same command again")
+        self.checked.add(module)
 
 
 @contextmanager

@@ -221,9 +221,10 @@ def _check(header: dict, path: Path, fix: str) -> None:
     if header["format"] != FORMAT:
         refuse(f"is of format {header['format']!r}; this falib reads format {FORMAT} (recompute it, or read "
                "it with the falib that wrote it)")
-    for key, kind in (("name", str), ("profile", str), ("hash", str), ("config", dict), ("meta", dict)):
+    for key, kind, word in (("name", str, "a string"), ("profile", str, "a string"), ("hash", str, "a string"),
+                            ("config", dict, "an object"), ("meta", dict, "an object")):
         if not isinstance(header[key], kind):
-            refuse(f"has a header whose {key} is a JSON {type(header[key]).__name__}, not a{'n object' if kind is dict else ' string'}")
+            refuse(f"has a header whose {key} is a JSON {type(header[key]).__name__}, not {word}")
     odd = [k for k in ORIGIN if not isinstance(header["meta"].get(k), str)]
     if odd:
         refuse(f"does not record its origin ({', '.join(odd)}: {[header['meta'].get(k) for k in odd]})")

@@ -69,10 +69,10 @@ class Experiment:
         `checkpoints` folder, every finished chunk is saved there and a chunk found there (same
         experiment, profile, configuration and origin; for the quick profile also the same
         code) is loaded instead of computed. With an `executor` (``concurrent.futures``-like:
-        a process pool, or a Dask client's ``get_executor()``) the chunks left to compute run
-        on it; checkpoints are saved here, as each chunk arrives. A chunk reports the fingerprint of
-        the code that computed it, where it ran; one that differs from the code here stops the run
-        (an executor with a ``check``, a Dask cluster's, asks every worker before any chunk runs).
+        a process pool, or a Dask cluster's :class:`falib.engines.Cluster`) the chunks left to
+        compute run on it; checkpoints are saved here, as each chunk arrives. A chunk reports the
+        fingerprint of the code that computed it, taken where it ran; one that differs from the
+        code here stops the run (a cluster's ``check`` asks every worker before any chunk runs).
         """
         config = dict(config or self.config(profile))
         backend = backend or self.default_backend(config)
@@ -123,7 +123,8 @@ class Experiment:
                      None if profile == "paper" else code)
         if found is None or found.meta.get("runs") != runs:
             return None
-        odd = sorted(k for k, a in found.arrays.items() if k not in self.shared and (a.ndim == 0 or len(a) != len(runs)))
+        odd = sorted(k for k, a in found.arrays.items()
+                     if k not in self.shared and (a.ndim == 0 or len(a) != len(runs)))
         if odd:
             raise ResultsError(f"checkpoint {found.source} is altered: its arrays {', '.join(odd)} do not hold "
                                f"{len(runs)} runs; delete it, then run the same command again")
@@ -243,6 +244,8 @@ def reproduce(name: str, profile: str | None = None, *, backend: Backend | None 
         raise ResultsError(
             f"no paper-profile results for {name!r} ({'-'.join(where.values())}) in {folder}; "
             f"make them with: python -m falib reproduce {name} --profile {profile}{flags(experiment, backend)}")
+    if hasattr(executor, "check"):   # a cluster's workers run this code: checked before anything is written
+        executor.check(experiment.compute.__module__)
     stem = Path(file_name(name, profile, config, where)).stem
     checkpoints = prepare(experiment, config, folder, stem)
     with exclusive(checkpoints.with_suffix(".lock")):
