@@ -1,0 +1,71 @@
+"""One stream against M over a full pass (Fig. 4's protocol): the quick profile computes what the
+chapter reads, the stored paper runs start where fresh ones do, and the claim can fail."""
+import os
+
+import numpy as np
+import pytest
+
+import falib
+from falib.experiments import spiking_streams
+
+from .conftest import altered, assert_claims_can_fail, assert_paper_start
+
+needs_mnist = pytest.mark.skipif(not os.environ.get("FALIB_MNIST"), reason="FALIB_MNIST is not set")
+
+
+def test_settings_are_spikings():
+    """The network and its settings are Fig. 4's; only the streams and the length differ."""
+    for mine, theirs in ((spiking_streams.PAPER, spiking_streams.spiking.PAPER),
+                         (spiking_streams.QUICK, spiking_streams.spiking.QUICK)):
+        differ = {k for k in theirs if mine[k] != theirs[k]}
+        assert differ <= {"streams", "images", "compare_images", "train_images"}
+        assert mine["streams"] == [1, theirs["streams"]] and mine["images"] == mine["train_images"]
+
+
+def test_odd_test_set_is_refused():
+    with pytest.raises(ValueError, match="test_images .* multiple of twice eval_streams"):
+        spiking_streams.check(dict(spiking_streams.QUICK, test_images=1050))
+
+
+@needs_mnist
+def test_quick_profile(run_cache):
+    res = falib.reproduce("spiking-streams", "quick")
+    cfg, runs = res.config, len(res.meta["runs"])
+    assert res["images"][-1] == cfg["train_images"]                        # one full pass
+    assert res["val_error"].shape == (runs, 2, len(res["images"]))
+    assert res["test_halves"].shape == (runs, 2, 2) and res["final_test_error"].shape == (runs, 2)
+    assert np.all(res["val_error"][..., -1] < res["val_error"][..., 0])    # both protocols learn
+    # the halves, tested in the same streams as validation, average to about the whole test set's error
+    np.testing.assert_allclose(res["test_halves"].mean(axis=-1), res["final_test_error"], atol=0.05)
+    assert set(spiking_streams.prose(res)) >= {"test_1", f"test_{cfg['streams'][1]}", "difference"}
+    assert_claims_can_fail(spiking_streams.claims, res, counterfactuals(res))
+
+
+def apart(res, points):
+    """Results whose M-stream runs end `points` points of test error above the one-stream runs."""
+    err = res["final_test_error"].copy()
+    err[:, 1] = err[:, 0] + points / 100
+    return altered(res, final_test_error=err)
+
+
+def counterfactuals(res):
+    gap = spiking_streams.claims(res)["streams-same-level"].gap
+    return {"streams-same-level": (lambda r: apart(r, 0)) if gap else (lambda r: apart(r, 1))}
+
+
+def test_paper_claims_can_fail():
+    res = falib.reproduce("spiking-streams", "paper")
+    assert not spiking_streams.claims(res)["streams-same-level"].gap
+    assert_claims_can_fail(spiking_streams.claims, res, counterfactuals(res))
+    stuck = altered(res, final_test_error=np.full_like(res["final_test_error"], 0.4))
+    assert spiking_streams.claims(apart(stuck, 38))["streams-same-level"].status != "reproduced"
+
+
+@needs_mnist
+def test_stored_paper_runs_start_where_fresh_ones_do():
+    """The first 500 training images of run 0, with one stream and with M, on the full-size network:
+    the online error of each block of 100 matches the committed results (few validation and test
+    images, which these records do not depend on)."""
+    curves = assert_paper_start(spiking_streams, 0, 0.05, images=500, test_every=500, val_images=100,
+                                test_images=100, rate_images=100, trace_images=1)
+    assert curves == ["online_error"]
