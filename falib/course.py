@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
-NEEDS_TORCH = {"mnist", "spiking", "beyond"}   # chapters whose default backend is PyTorch
+NEEDS_TORCH = {"linear", "mnist", "spiking", "beyond"}   # chapters whose default backend or checks use PyTorch
 
 SETUP = '''\
 # Set-up for Colab, or any Python without this book's falib: clone the book's repository and
