@@ -73,7 +73,8 @@ def main(argv=None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return CANNOT_RUN
     except Exception as err:
-        print(f"error: unexpected {type(err).__name__} ({err}) at {where(err)}; {report(err, args.debug)}",
+        what = " ".join(str(err).split())
+        print(f"error: unexpected {type(err).__name__} ({what}) at {where(err)}; {report(err, args.debug)}",
               file=sys.stderr)
         return CANNOT_RUN
     finally:
@@ -109,9 +110,9 @@ def report(err: BaseException, debug: bool) -> str:
     if debug:
         print(text, file=sys.stderr, end="")
         return "the traceback is above"
-    for folder in (cache_dir, lambda: Path(tempfile.gettempdir())):
+    for folder in (lambda: cache_dir() / "logs", lambda: Path(tempfile.gettempdir()) / "falib-logs"):
         try:
-            log = folder() / "logs" / f"error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
+            log = folder() / f"error-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
             log.parent.mkdir(parents=True, exist_ok=True)
             log.write_text(text)
             return f"the full traceback is in {log} (or run again with --debug)"
