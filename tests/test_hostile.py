@@ -2,7 +2,10 @@
 
 Exit codes: 0 every claim as expected, 1 a claim not as expected, 2 could not run, 130 interrupted.
 Each case is one test; a case that needs a real process (an encoding, a Dask worker on other code,
-a kill) runs one, the others call the command line in this process.
+a kill, Ctrl-C) runs one, the others call the command line in this process. The cases of the
+earlier table (results of another origin, stale or renamed files, a read-only cache, ``--out``
+naming a file, a full disk, a kill during a save, concurrent runs, bad settings) are tests beside
+the code they concern: test_results, test_cli, test_engines, test_validation and test_spiking.
 """
 import dataclasses
 import http.server
@@ -80,6 +83,13 @@ def test_a_claim_not_as_expected_exits_one(tmp_path, use, capsys):
     res.arrays["curve"] = np.zeros_like(res.arrays["curve"])
     res.save(tmp_path)
     assert main(["claims", "toy", "--out", str(tmp_path)]) == CLAIM_FAILED
+    assert "FAILS" in capsys.readouterr().out
+
+    def flat(config, backend, runs):
+        return dict(TOY.compute(config, backend, runs), curve=np.zeros((len(runs), 3)))
+
+    use(dataclasses.replace(TOY, compute=flat))
+    assert main(["reproduce", "toy", "--out", str(tmp_path / "flat")]) == CLAIM_FAILED
     assert "FAILS" in capsys.readouterr().out
 
 
