@@ -1,10 +1,11 @@
 """Fig. 3c,d: frozen layers stay put, one B for every run, the stop rule, the settings come from the
-search, every claim can fail, and the stored paper run is reproducible."""
+search, the counts of runs that fit the target come from the results, every claim can fail, and the
+stored paper runs are reproducible."""
 import numpy as np
 import pytest
 
 from falib import Backend, Network, Results, make_rule, reproduce, train
-from falib.experiments import deep, deep_search
+from falib.experiments import deep, deep_check, deep_search
 from falib.tasks import network_target
 
 from .conftest import altered, as_numpy, assert_claims_can_fail, assert_paper_start
@@ -128,3 +129,51 @@ def test_as_good_as_backprop_is_two_sided():
 def test_first_steps_of_a_paper_run_reproduce_the_stored_curve():
     steps = 4 * deep.PAPER["record_every"]
     assert len(assert_paper_start(deep, 7, 1e-5, steps=steps)) == 2 * len(deep.TRAININGS)   # float32
+
+
+def test_converged_runs_are_counted_from_the_results():
+    """Counterfactuals: FA's own runs all scoring what backprop's did, then all stuck at 0.01."""
+    res = reproduce("deep", "paper")
+    fit = altered(res, **{f"{deep.TUNED}/deep/test": res["backprop/deep/test"]})
+    stuck = altered(res, **{f"{deep.TUNED}/deep/test": np.full_like(res["backprop/deep/test"], 0.01)})
+    n = len(res.meta["runs"])
+    assert deep.numbers(fit)["fa_tuned_deep_converged"] == f"{n} of {n}"
+    assert deep.numbers(fit)["fa_tuned_stuck"] == "none"
+    assert deep.numbers(stuck)["fa_tuned_deep_converged"] == f"0 of {n}"
+    assert deep.numbers(stuck)["fa_tuned_stuck"] == "0.01 to 0.01"
+    assert f"{n} of {n} fit the target" in deep.as_good_gap(fit, deep.TUNED)
+    assert f"0 of {n} fit the target" in deep.claims(stuck)["fa-tuned-as-good-as-backprop"].gap
+    assert deep.converged([deep.CONVERGED, 0.5 * deep.CONVERGED, np.nan]) == "1 of 3"   # the bound is strict
+
+
+def test_search_counts_its_converged_runs_at_the_chosen_setting():
+    """Counterfactual: every feedback-alignment error 10^10 times larger (the same choice) fits in no run."""
+    search = reproduce("deep-search", "paper")
+    n = len(search.meta["runs"])
+    worse = altered(search, feedback_alignment=search["feedback_alignment"] * 1e10)
+    assert deep_search.choice(worse) == deep_search.choice(search)
+    assert deep_search.numbers(worse)["search_tuned_converged"] == f"0 of {n}"
+    assert deep_search.numbers(search)["search_tuned_converged"] == deep.converged(deep_search.tuned_runs(search))
+
+
+def test_check_repeats_the_search_in_its_first_runs():
+    """The check's runs begin with the search's: the same initial weights, data and settings, so the same
+    curves up to float32 rounding (which batching more runs together changes, mostly near float32's floor)."""
+    check, search = reproduce("deep-check", "paper"), reproduce("deep-search", "paper")
+    cfg, tuned, n = search.config, deep.PAPER["tuned"], len(search.meta["runs"])
+    assert check.config["first_run"] == cfg["first_run"] and len(check.meta["runs"]) == deep.PAPER["runs"]
+    e, s1, s2 = cfg["eta"].index(tuned["eta"]), *(cfg["feedback_scale"].index(s) for s in tuned["rule"]["scale"])
+    np.testing.assert_allclose(check[f"{deep.TUNED}/deep/valid"][:n], search["feedback_alignment"][:, e, s1, s2],
+                               rtol=1e-2, atol=1e-10)
+    np.testing.assert_allclose(check["backprop/deep/valid"][:n], search["backprop"][:, cfg["eta"].index(deep.PAPER["eta"])],
+                               rtol=1e-2, atol=1e-10)
+
+
+def test_check_counts_come_from_its_runs():
+    check = reproduce("deep-check", "paper")
+    n = len(check.meta["runs"])
+    stuck = altered(check, **{f"{deep.TUNED}/deep/valid": np.full_like(check["backprop/deep/valid"], 0.01)})
+    fit = altered(check, **{f"{deep.TUNED}/deep/valid": check["backprop/deep/valid"]})
+    assert deep_check.numbers(stuck)["check_tuned_converged"] == f"0 of {n}"
+    assert deep_check.numbers(fit)["check_tuned_converged"] == f"{n} of {n}"
+    assert deep_check.numbers(fit)["check_bp_converged"] == f"{n} of {n}"

@@ -242,7 +242,7 @@ def as_good_gap(res, rule: str) -> str:
     """The declared gap of `rule`'s "as good as backprop" claim, with the split of its runs from `res`."""
     diff, tol = gap_to_backprop(res, rule)
     return (f"{GAPS[AS_GOOD[rule][0]]} {split(res, rule)} (backprop: {converged(final(res, 'backprop', 'deep'))}); "
-            f"their mean is {diff / tol:.2g} tolerances above backprop's at the stop")
+            f"their mean is {diff:.2g} above backprop's at the stop, against a tolerance of {tol:.2g}")
 
 
 def protocol(config) -> str:
