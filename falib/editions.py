@@ -42,9 +42,8 @@ NOTE = """\
 > committed results in the repository's `results/` ({origin}). The cell after the set-up selects
 > that profile, so the figures and tables you draw show the same results (it loads them in seconds);
 > set it to `"quick"` to recompute a small version instead, and the figures then show that run
-> while the text keeps the paper profile's numbers. The exercises have a cell to fill in and a
-> check; their solutions are in the book's instructor notebooks, not here.
-> The book, with every figure: <{book}>"""
+> while the text keeps the paper profile's numbers. Each exercise has a cell to fill in and a
+> check; the book has the solutions, behind a toggle under each exercise: <{book}>"""
 SELECT = """\
 import os
 
