@@ -194,7 +194,7 @@ SLOWER = ("backprop can fit this target exactly (it is a network of the same sha
 GAPS = {   # claim key -> why we do not reproduce it (the evidence is in the chapter)
     "depth-helps-feedback_alignment":
         "at backprop's rate feedback alignment is stable only with its feedback scaled down (in the search, "
-        "scales of 1 and 2 diverge or stall there), and then learns slowly and unreliably; with its own settings the "
+        "its largest scales diverge or stall there), and then learns slowly and unreliably; with its own settings the "
         "gain from depth is clear (next claim)",
     "fa-as-good-as-backprop": SLOWER,
     "fa-tuned-as-good-as-backprop": SLOWER,
