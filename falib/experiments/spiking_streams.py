@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.ticker import StrMethodFormatter
 
 from ..backend import Backend
 from ..claims import Claim, Claims
@@ -93,16 +94,16 @@ def protocol(config) -> str:
 
 
 def prose(res) -> dict[str, str]:
-    """The numbers the chapter's prose states, formatted."""
+    """The numbers the chapter's prose states, formatted: ``*_one`` for one stream, ``*_many`` for M."""
     err, val, half = final(res), 100 * res["val_error"][..., -1], 100 * res["test_halves"]
-    M = res.config["streams"]
-    out = {"runs": str(len(err)), "pass_images": f"{res['images'][-1]:,}", "many": str(M[1]),
-           "tolerance": f"{TOLERANCE:g}"}
-    for i, m in enumerate(M):
-        out |= {f"test_{m}": f"{err[:, i].mean():.2f}", f"val_{m}": f"{val[:, i].mean():.2f}",
-                f"first_half_{m}": f"{half[:, i, 0].mean():.2f}", f"last_half_{m}": f"{half[:, i, 1].mean():.2f}",
-                f"test_spread_{m}": f"{err[:, i].min():.2f}–{err[:, i].max():.2f}"}
-    out["difference"] = f"{abs(err[:, 1].mean() - err[:, 0].mean()):.2f}"
+    out = {"runs": str(len(err)), "pass_images": f"{res['images'][-1]:,}", "many": str(res.config["streams"][1]),
+           "tolerance": f"{TOLERANCE:g}", "difference": f"{abs(err[:, 1].mean() - err[:, 0].mean()):.2f}",
+           "val_images": f"{res.config['val_images']:,}", "half_images": f"{res.config['test_images'] // 2:,}"}
+    for i, name in enumerate(("one", "many")):
+        out |= {f"test_{name}": f"{err[:, i].mean():.2f}%", f"val_{name}": f"{val[:, i].mean():.2f}%",
+                f"test_range_{name}": f"{err[:, i].min():.2f}-{err[:, i].max():.2f}%",
+                f"first_half_{name}": f"{half[:, i, 0].mean():.2f}%", f"last_half_{name}": f"{half[:, i, 1].mean():.2f}%",
+                f"halves_mean_{name}": f"{half[:, i].mean():.2f}%"}
     return out
 
 
@@ -115,6 +116,8 @@ def figure(res):
         label = "one stream (paper)" if m == 1 else f"{m} streams"
         curve(a, res["images"] / 1000, 100 * res["val_error"][:, i], key, label)
     a.set(xlabel="training images (thousands)", ylabel="validation error (%)", yscale="log")
+    for axis in (a.yaxis.set_major_formatter, a.yaxis.set_minor_formatter):
+        axis(StrMethodFormatter("{x:g}"))
     a.legend(loc="upper right", fontsize="small")
     parts = [("validation", 100 * res["val_error"][..., -1]), ("test, first half", 100 * res["test_halves"][..., 0]),
              ("test, last half", 100 * res["test_halves"][..., 1])]
