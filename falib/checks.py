@@ -209,8 +209,8 @@ def sign_symmetry(rule_class):
     PyTorch; falib's own sign symmetry is refused."""
     from .rules import SignSymmetry
 
-    hint = ("delta[l+1] has shape (runs, n_{l+1}, batch) and W[l+1] (runs, n_{l+1}, n_l); send returns "
-            "what layer l receives, (runs, n_l, batch)")
+    hint = ("send gets delta[l+1], of shape (runs, n_{l+2}, batch), and W[l+1] is (runs, n_{l+2}, n_{l+1}); it "
+            "returns what the units of layer l receive, (runs, n_{l+1}, batch)")
     for backend in (Backend(), _torch_backend("rule")):
         net, cases = _sign_case(backend)
         with _own_work((SignSymmetry, "send")):
