@@ -34,6 +34,7 @@ def test_quick_profile(run_cache):
     assert res["images"][-1] == cfg["train_images"]                        # one full pass
     assert res["val_error"].shape == (runs, 2, len(res["images"]))
     assert res["test_halves"].shape == (runs, 2, 2) and res["final_test_error"].shape == (runs, 2)
+    assert res["least_squares"].shape == (3,) and np.all(res["least_squares"] < 0.5)   # a control that learns
     assert np.all(res["val_error"][..., -1] < res["val_error"][..., 0])    # both protocols learn
     # the halves, tested in the same streams as validation, average to about the whole test set's error
     np.testing.assert_allclose(res["test_halves"].mean(axis=-1), res["final_test_error"], atol=0.05)

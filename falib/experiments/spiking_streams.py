@@ -19,6 +19,7 @@ from ..data import load_mnist
 from ..plots import COLORS, WIDTH, curve, finish
 from . import Experiment
 from . import spiking
+from .spiking import validation
 
 PAPER = dict(spiking.PAPER, streams=[1, spiking.PAPER["streams"]],   # the paper's one stream, and ours
              images=spiking.PAPER["train_images"], compare_images=0)  # one full pass each
@@ -49,8 +50,20 @@ def halves(config, backend, runs, data) -> np.ndarray:
                      for a in (0, h)], axis=1)
 
 
+def least_squares(data, config) -> np.ndarray:
+    """A control that depends on the images alone: the error of a linear classifier fit by least squares
+    (one-hot targets, a bias, ridge 1) to the training images, on the validation images and on each half
+    of the test set, (3,)."""
+    n, h = config["train_images"], config["test_images"] // 2
+    X = np.c_[data.x_train[:n], np.ones(n)].astype(np.float64)
+    W = np.linalg.solve(X.T @ X + np.eye(X.shape[1]), X.T @ np.eye(10)[data.y_train[:n]])
+    sets = [validation(data, config), (data.x_test[:h], data.y_test[:h]), (data.x_test[h:2 * h], data.y_test[h:2 * h])]
+    return np.array([np.mean(np.argmax(np.c_[x, np.ones(len(x))] @ W, axis=1) != y) for x, y in sets])
+
+
 def compute(config, backend, runs):
-    """Per number of streams (axis 1): validation and online error curves, test error, test halves."""
+    """Per number of streams (axis 1): validation and online error curves, test error, test halves;
+    and the least-squares control."""
     check(config)
     data, done = load_mnist(), []
     for one in protocols(config):
@@ -58,6 +71,7 @@ def compute(config, backend, runs):
         done.append({**out, "test_halves": halves(one, backend, runs, data)})
     keys = ("val_error", "online_error", "final_test_error", "test_halves")
     return {"images": done[0]["images"], "online_images": done[0]["online_images"],
+            "least_squares": least_squares(data, config),
             **{k: np.stack([d[k] for d in done], axis=1) for k in keys}}
 
 
@@ -135,4 +149,4 @@ def figure(res):
 
 EXPERIMENT = Experiment("spiking-streams", "Fig. 4's protocol: one stream against M over a full pass",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=5, backend=Backend("torch"),
-                        chunk=1, shared=("images", "online_images"), inputs=lambda config: load_mnist())
+                        chunk=1, shared=("images", "online_images", "least_squares"), inputs=lambda config: load_mnist())
