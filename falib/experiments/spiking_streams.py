@@ -113,6 +113,7 @@ def prose(res) -> dict[str, str]:
     out = {"runs": str(len(err)), "pass_images": f"{res['images'][-1]:,}", "many": str(res.config["streams"][1]),
            "tolerance": f"{TOLERANCE:g}", "difference": f"{abs(err[:, 1].mean() - err[:, 0].mean()):.2f}",
            "val_images": f"{res.config['val_images']:,}", "half_images": f"{res.config['test_images'] // 2:,}"}
+    out |= {f"ls_{k}": f"{100 * e:.1f}%" for k, e in zip(("val", "first_half", "last_half"), res["least_squares"])}
     for i, name in enumerate(("one", "many")):
         out |= {f"test_{name}": f"{err[:, i].mean():.2f}%", f"val_{name}": f"{val[:, i].mean():.2f}%",
                 f"test_range_{name}": f"{err[:, i].min():.2f}-{err[:, i].max():.2f}%",
