@@ -63,3 +63,20 @@ def test_chapter_shows_its_profile_notice(path):
     cells = json.loads(path.read_text())["cells"]
     assert any(c["cell_type"] == "code" and "notice(" in "".join(c["source"]) for c in cells), \
         f"{path.name} must display falib.book.notice(res) after loading its results"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_numbers_are_computed_above_the_text_that_shows_them(path):
+    """Run top to bottom (JupyterLab renders each markdown cell as Run All reaches it), every
+    expression reads a number that a code cell above has set: ``numbers = Numbers(...)``, or
+    ``numbers.name = ...`` for a number added later."""
+    cells = json.loads(path.read_text())["cells"]
+    code = ["".join(c["source"]) if c["cell_type"] == "code" else "" for c in cells]
+    added = {name for text in code for name in re.findall(r"numbers\.(\w+)", text)}
+    early = []
+    for i, cell in enumerate(cells):
+        above = "".join(code[:i])
+        for name in re.findall(r"\{eval\}`numbers\.(\w+)`", "".join(cell["source"])):
+            if not (f"numbers.{name}" in above if name in added else "numbers = Numbers(" in above):
+                early.append((i, name))
+    assert not early, f"{path.name}: numbers shown before a code cell sets them (cell, name): {early}"
