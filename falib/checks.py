@@ -385,18 +385,18 @@ def spiking_streams(curves, streams_error):
 
 @_check
 def spike_feedback(network_class):
-    """Spiking, exercise 3: on a small network with fixed firing probabilities, ``feedback`` compares
-    the target with spikes drawn from them (per run, from the network's generators, fresh each
-    step), runs the feedback pathway on them, and restores the probabilities."""
+    """Spiking, exercise 3: on a small network on PyTorch with fixed firing probabilities,
+    ``feedback`` compares the target with spikes drawn from them (per run, from the network's
+    generators, fresh each step), runs the feedback pathway on them, and restores the probabilities."""
     from .spiking import SpikingNetwork
 
     _expect(isinstance(network_class, type) and issubclass(network_class, SpikingNetwork),
             "the class must subclass falib.spiking.SpikingNetwork")
-    probs = np.array([0.0, 1.0, 0.2, 0.8, 0.5] * 2)
+    probs, backend = np.array([0.0, 1.0, 0.2, 0.8, 0.5] * 2), _torch_backend("network (the chapter's backend)")
 
     def step(seed=0):
         net = _call(f"{network_class.__name__}(...)", network_class, [4, 3, 10], tau=1.0, seed=seed, runs=[0, 1],
-                    streams=400)
+                    streams=400, backend=backend)
         net.p[-1] = net.backend.asarray(np.broadcast_to(probs, (2, 400, 10)))
         target = net.xp.ones_like(net.p[-1])
         draws = []
