@@ -1,4 +1,4 @@
-"""Where the chunks of a run execute: here, on a local process pool, or on a Dask cluster.
+"""Where the chunks of a run's cells execute: here, on a local process pool, or on a Dask cluster.
 
 Every engine is a ``concurrent.futures`` executor (Dask's through ``Client.get_executor``), so
 :meth:`falib.experiments.Experiment.run` treats them alike: it submits the chunks that have no
@@ -58,21 +58,22 @@ class Cluster:
     def submit(self, fn, /, *args, **kwargs):
         return self.pool.submit(fn, *args, **kwargs)
 
-    def check(self, module: str) -> None:
-        """Stop, naming the worker, unless every worker computes `module` with the code (its
-        fingerprint, computed on the worker) and the NumPy and PyTorch versions found here. A worker
-        that joins later is caught by its chunks (see :meth:`falib.experiments.Experiment.run`)."""
-        if module in self.checked:
+    def check(self, target: str) -> None:
+        """Stop, naming the worker, unless every worker computes `target` (``"module:function"``)
+        with the code (its fingerprint, computed on the worker) and the NumPy and PyTorch versions
+        found here. A worker that joins later is caught by its chunks (see
+        :meth:`falib.experiments.Experiment.run`)."""
+        if target in self.checked:
             return
         try:
             self.client.wait_for_workers(1, timeout=CONNECT_S)
         except TimeoutError:
             raise EngineError(f"no worker is connected to the Dask scheduler at {self.scheduler}; start "
                               f"workers with `dask worker {self.scheduler}`") from None
-        here = provenance.identity(module)
-        for worker, there in sorted(self.client.run(provenance.identity, module, on_error="return").items()):
+        here = provenance.identity(target)
+        for worker, there in sorted(self.client.run(provenance.identity, target, on_error="return").items()):
             if isinstance(there, BaseException):
-                raise EngineError(f"Dask worker {worker} cannot compute {module} ({type(there).__name__}: "
+                raise EngineError(f"Dask worker {worker} cannot compute {target} ({type(there).__name__}: "
                                   f"{there}); install the same falib there")
             if there != here:
                 differ = ", ".join(f"{k} {there.get(k)} (here {here[k]})" for k in here if there.get(k) != here[k])
@@ -80,7 +81,7 @@ class Cluster:
                                   f"{differ}; install the same falib and versions on every worker "
                                   "(pip install -c constraints.txt -e '.[cluster]'), restart it, and run "
                                   "the same command again")
-        self.checked.add(module)
+        self.checked.add(target)
 
 
 @contextmanager

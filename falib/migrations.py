@@ -7,6 +7,9 @@ hash it came from recorded in ``meta["migrated"]``. It is checked, not trusted: 
 tests (``tests/conftest.py: assert_paper_start``) recompute the first records of every migrated
 file with the current code and must match them.
 
+The last step, :func:`into_cells`, lists the cells of results computed before experiments were
+grids of cells (:mod:`falib.cells`), so that each cell is reused and checked on its own.
+
 Run ``python -m falib.migrations [folder]`` (default: ``results/``) once after such a change.
 """
 from __future__ import annotations
@@ -14,7 +17,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from .results import REPO_RESULTS, Results
+from .results import REPO_RESULTS, Results, ResultsError
 
 
 def rules_as_specs(config: dict) -> dict | None:
@@ -59,16 +62,37 @@ MIGRATIONS = {"linear": rules_as_specs, "mnist": rules_as_specs, "mechanics": ru
               "deep": deep_rules_as_specs}
 
 
-def migrated(res: Results) -> Results | None:
-    """`res` with its configuration in the current form, or None if it needs no migration."""
-    change = MIGRATIONS.get(res.name)
-    config = change(res.config) if change else None
-    if config is None:
+def into_cells(res: Results) -> dict | None:
+    """Every experiment: results computed whole became cells. Each cell is listed with the
+    fingerprint of today's code, which the stored-run tests check reproduces it, and an equal
+    share of the run's seconds (the whole run was timed, not its cells)."""
+    if "cells" in res.meta:
         return None
+    from .experiments import get
+
+    cells = get(res.name).cells(res.config)
+    stray = sorted(k for k in res.arrays if not any(cell.holds(k) for cell in cells))
+    if stray:
+        raise ResultsError(f"{res.name} results hold arrays that no cell owns ({', '.join(stray)}); they were "
+                           "computed by other code: recompute them")
+    seconds = round(res.meta.get("seconds", 0) / len(cells), 2)
+    return {"cells": [cell.entry(res.name, res.origin, cell.code(), seconds) for cell in cells]}
+
+
+def migrated(res: Results) -> Results | None:
+    """`res` with its configuration in the current form and its cells listed, or None if it needs no migration."""
     before = res.meta.get("migrated", [])   # a list of steps; older files hold one note (a string)
     steps = [before] if isinstance(before, str) else list(before)
-    meta = dict(res.meta, migrated=[*steps, {"from": res.hash, "by": change.__name__}])
-    return Results(res.name, res.profile, config, res.arrays, meta)
+    change = MIGRATIONS.get(res.name)
+    config = change(res.config) if change else None
+    if config is not None:
+        steps.append({"from": res.hash, "by": change.__name__})
+        res = Results(res.name, res.profile, config, res.arrays, dict(res.meta, migrated=steps))
+    cells = into_cells(res)
+    if cells is not None:
+        steps.append({"from": res.hash, "by": into_cells.__name__, "code": res.meta.get("code")})
+        res = Results(res.name, res.profile, res.config, res.arrays, dict(res.meta, migrated=steps, **cells))
+    return res if config is not None or cells is not None else None
 
 
 def migrate(folder: Path = REPO_RESULTS) -> list[tuple[str, str]]:
@@ -78,7 +102,8 @@ def migrate(folder: Path = REPO_RESULTS) -> list[tuple[str, str]]:
         new = migrated(Results.load(path))
         if new is not None:
             new.save(folder)
-            path.unlink()
+            if path.name != new.file_name:
+                path.unlink()
             done.append((path.name, new.file_name))
     return done
 

@@ -1,8 +1,11 @@
 """Where results come from: the code that computed them, the machine and the library versions.
 
-The code fingerprint is a SHA-256 of the source of an experiment's module and of every falib
-module it imports, directly or not (presentation-only modules excepted): editing any of them
-changes the fingerprint, editing a plot or a claim does not.
+The code fingerprint of a computation (``"module:function"``) is a SHA-256 of the definitions
+that function reaches in its own module and in the experiment modules it uses (functions,
+classes, constants: name by name), and of the source of every other falib module they import,
+directly or not (presentation-only modules excepted). Editing any of them changes the
+fingerprint; editing a claim, the prose or a figure beside them does not. A bare module name
+fingerprints the module whole.
 """
 from __future__ import annotations
 
@@ -42,7 +45,9 @@ def _imports(path: Path, module: str) -> set[str]:
 
 
 def _source(module: str) -> Path | None:
-    """The file of falib module `module`, or None if `module` names no module (a function, say)."""
+    """The file of falib module `module`, or None if `module` names no falib module (a function, say)."""
+    if module.split(".")[0] != "falib":
+        return None
     parts = module.split(".")[1:]
     for path in (PACKAGE.joinpath(*parts, "__init__.py"), PACKAGE.joinpath(*parts).with_suffix(".py")):
         if path.is_file():
@@ -50,31 +55,101 @@ def _source(module: str) -> Path | None:
     return None
 
 
-def fingerprint(module: str, path: str | os.PathLike | None = None) -> str:
-    """A short SHA-256 of the source of `module` (at `path`, or found in falib) and of the falib
-    modules it imports, transitively; read afresh on every call, so an edit shows at once."""
-    start = Path(path) if path is not None else _source(module)
-    todo, seen, h = [(module, start)], {}, hashlib.sha256()
+def _index(path: Path, module: str) -> tuple[dict[str, list[ast.AST]], dict[str, str]]:
+    """A module's top-level definitions by name, and what its imported names stand for
+    (``"falib.x"`` for a module, ``"falib.x:name"`` for a name in one)."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    with PARSING:
+        tree = ast.parse(path.read_text())
+    defs, imported = {}, {}
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defs.setdefault(node.name, []).append(node)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            for target in node.targets if isinstance(node, ast.Assign) else [node.target]:
+                for name in ast.walk(target):
+                    if isinstance(name, ast.Name):
+                        defs.setdefault(name.id, []).append(node)
+        elif isinstance(node, ast.ImportFrom):
+            base = importlib.util.resolve_name("." * node.level + (node.module or ""), package) \
+                if node.level else node.module or ""
+            for a in node.names:
+                full = f"{base}.{a.name}"
+                imported[a.asname or a.name] = full if _source(full) else f"{base}:{a.name}"
+        elif isinstance(node, ast.Import):
+            imported |= {a.asname or a.name.split(".")[0]: a.name if a.asname else a.name.split(".")[0]
+                         for a in node.names}
+    return defs, imported
+
+
+def _uses(nodes: list[ast.AST], imported: dict[str, str]) -> set[str]:
+    """The names `nodes` use, with ``module.attr`` of an imported module as ``"module:attr"``."""
+    found, bases = set(), set()
+    for node in nodes:
+        for n in ast.walk(node):
+            if isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id in imported \
+                    and ":" not in imported[n.value.id]:
+                found.add(f"{imported[n.value.id]}:{n.attr}")
+                bases.add(id(n.value))
+            elif isinstance(n, ast.Name) and id(n) not in bases:
+                found.add(n.id)
+    return found
+
+
+def _by_name(module: str) -> bool:
+    """Whether `module` is fingerprinted definition by definition: an experiment module (where the
+    claims, prose and figures sit beside the computation) or a module outside falib."""
+    return module.startswith("falib.experiments.") or module.split(".")[0] != "falib"
+
+
+def fingerprint(target: str, path: str | os.PathLike | None = None) -> str:
+    """A short SHA-256 of the code of `target` (``"module:function"``, or a module) and of all it
+    reaches (see above); `path` is the file of its module if not found in falib. Read afresh on
+    every call, so an edit shows at once."""
+    files = {target.partition(":")[0]: Path(path) if path is not None else _source(target.partition(":")[0])}
+    todo, parts = [target], {}
     while todo:
-        name, file = todo.pop()
-        if file is None or name in seen or name in PRESENTATION:
+        item = todo.pop()
+        module, _, name = item.partition(":")
+        file = files.setdefault(module, _source(module))
+        if item in parts or module in PRESENTATION or file is None:
             continue
-        seen[name] = file
-        todo += [(m, _source(m)) for m in _imports(file, name)]
-    for name in sorted(seen):
-        h.update(name.encode() + b"\0" + seen[name].read_bytes() + b"\0")
+        if name and _by_name(module):
+            defs, imported = _index(file, module)
+            source = file.read_text()
+            parts[item] = "\0".join(ast.get_source_segment(source, n) or "" for n in defs.get(name, [])).encode()
+            for used in _uses(defs.get(name, []), imported):
+                if used in defs:
+                    todo.append(f"{module}:{used}")
+                elif used in imported or ":" in used:
+                    todo.append(imported.get(used, used))
+        elif name:
+            parts[item], todo = b"", todo + [module]
+        else:
+            parts[item] = file.read_bytes()
+            todo += sorted(_imports(file, module))
+    h = hashlib.sha256()
+    for item in sorted(parts):
+        h.update(item.encode() + b"\0" + parts[item] + b"\0")
     return h.hexdigest()[:16]
 
 
-def code(module: str) -> str:
-    """The fingerprint of the code that computes with `module`, as this process finds it."""
-    return fingerprint(module, getattr(importlib.import_module(module), "__file__", None))
+def code(target: str) -> str:
+    """The fingerprint of the code of `target` (``"module:function"``, or a module), as this process finds it."""
+    module = target.partition(":")[0]
+    inside = _source(module) is not None
+    return fingerprint(target, None if inside else getattr(importlib.import_module(module), "__file__", None))
 
 
-def identity(module: str) -> dict:
-    """What this process computes `module` with: the code's fingerprint and the library versions.
+def target(function) -> str:
+    """``"module:function"`` for a module-level function."""
+    return f"{function.__module__}:{function.__qualname__}"
+
+
+def identity(target: str) -> dict:
+    """What this process computes `target` with: the code's fingerprint and the library versions.
     A Dask worker runs it to say what it computes with (see :mod:`falib.engines`)."""
-    return {"code": code(module), **versions()}
+    return {"code": code(target), **versions()}
 
 
 def git_commit() -> str | None:

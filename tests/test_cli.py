@@ -137,7 +137,8 @@ def test_a_save_killed_midway_leaves_nothing(tmp_path):
 
 def test_two_concurrent_runs_both_succeed(tmp_path, use):
     """Two runs of the same results at once: the second waits for the first (it would otherwise
-    delete or overwrite the checkpoints the first is writing), and both succeed."""
+    delete or overwrite the checkpoints the first is writing), then finds its cells current, and
+    both succeed."""
     who = []
 
     def slow(config, backend, runs):
@@ -156,4 +157,4 @@ def test_two_concurrent_runs_both_succeed(tmp_path, use):
     for t in threads:
         t.join()
     assert done == [[0, 1], [0, 1]] and len(list(tmp_path.glob("toy-*.npz"))) == 1
-    assert who[0] == who[1] != who[2] == who[3]   # one run's two chunks, then the other's
+    assert len(who) == 2 and who[0] == who[1]   # one run computed both chunks; the other computed none

@@ -189,7 +189,7 @@ def test_a_worker_on_edited_code_stops_the_run_before_anything_is_written(tmp_pa
             client.wait_for_workers(2, timeout=60)
             local = {w.address for w in cluster.workers.values()}
             other = next(a for a in client.scheduler_info()["workers"] if a not in local)
-            there = client.run(provenance.identity, "tests.chunked", workers=[other])[other]["code"]
+            there = client.run(provenance.identity, "tests.chunked:learn", workers=[other])[other]["code"]
             out = tmp_path / "out"
             ran = main(["reproduce", "learn", "--out", str(out), "--scheduler", cluster.scheduler_address])
         finally:
@@ -197,7 +197,7 @@ def test_a_worker_on_edited_code_stops_the_run_before_anything_is_written(tmp_pa
             worker.wait(30)
     assert ran == CANNOT_RUN
     line = one_line(capsys.readouterr().err)
-    here = provenance.code("tests.chunked")
+    here = provenance.code("tests.chunked:learn")
     assert there != here and f"Dask worker {other}" in line and f"code {there} (here {here})" in line
     assert not out.exists() and not (cache_dir() / "checkpoints").exists()
 
@@ -221,7 +221,7 @@ def test_results_record_the_fingerprint_the_workers_report(tmp_path):
     with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as c, \
             falib.engines.executor(scheduler=c.scheduler_address) as pool:
         res = LEARN.run("quick", executor=pool, runs=[0])
-    assert res.meta["code"] == provenance.code("tests.chunked")
+    assert res.meta["code"] == provenance.code("tests.chunked:learn")
 
 
 # --- results files that are not what they say ----------------------------------------------------

@@ -31,14 +31,14 @@ def test_old_configurations_become_the_current_ones(tmp_path):
     for module in (linear, mnist, mechanics, deep):
         name, config = module.EXPERIMENT.name, module.EXPERIMENT.config("paper")
         meta = {"backend": "numpy", "device": "cpu", "dtype": config["dtype"], "runs": [0]}
-        old = Results(name, "paper", old_form(name, config), {"x": np.arange(3.0)}, meta)
+        old = Results(name, "paper", old_form(name, config), {"epoch": np.arange(3.0)}, meta)
         old.save(tmp_path)
         assert migrated(Results.load(old.path(tmp_path))).config == plain(config)
     done = migrate(tmp_path)
     assert len(done) == 4 and len(list(tmp_path.glob("*.npz"))) == 4
     for _, new in done:
         res = Results.load(tmp_path / new)
-        assert np.array_equal(res["x"], np.arange(3.0)) and res.meta["migrated"][0]["from"]
+        assert np.array_equal(res["epoch"], np.arange(3.0)) and res.meta["migrated"][0]["from"]
         assert migrated(res) is None and migrate(tmp_path) == []
 
 
@@ -48,4 +48,4 @@ def test_an_earlier_note_is_kept_as_one_step():
     meta = {"backend": "numpy", "device": "cpu", "dtype": config["dtype"], "runs": [0], "migrated": "format 1 to 2"}
     res = migrated(Results("linear", "paper", old_form("linear", config), {"x": np.arange(3.0)}, meta))
     assert res.meta["migrated"][0] == "format 1 to 2" and res.meta["migrated"][1]["by"] == "rules_as_specs"
-    assert len(res.meta["migrated"]) == 2
+    assert res.meta["migrated"][2]["by"] == "into_cells" and len(res.meta["migrated"]) == 3

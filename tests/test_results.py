@@ -128,19 +128,19 @@ def test_an_edited_experiment_invalidates_the_quick_cache(tmp_path, monkeypatch,
 def test_a_library_edit_changes_the_fingerprint(tmp_path, monkeypatch):
     from falib import provenance
 
-    before = get("linear").code()
+    before, target = get("linear").code(), provenance.target(get("linear").compute)
     assert before == get("linear").code()   # stable
     package = tmp_path / "falib"
     for path in provenance.PACKAGE.rglob("*.py"):
         (package / path.relative_to(provenance.PACKAGE)).parent.mkdir(parents=True, exist_ok=True)
         (package / path.relative_to(provenance.PACKAGE)).write_bytes(path.read_bytes())
     monkeypatch.setattr(provenance, "PACKAGE", package)
-    assert provenance.fingerprint("falib.experiments.linear") == before
+    assert provenance.fingerprint(target) == before
     (package / "plots.py").write_text("# a figure changed\n")
-    assert provenance.fingerprint("falib.experiments.linear") == before   # presentation only
+    assert provenance.fingerprint(target) == before   # presentation only
     rules = package / "rules.py"
     rules.write_text(rules.read_text() + "\n# edited\n")
-    assert provenance.fingerprint("falib.experiments.linear") != before
+    assert provenance.fingerprint(target) != before
 
 
 def test_results_record_their_origin_and_provenance():

@@ -123,6 +123,29 @@ def test_interrupted_run_resumes_bit_for_bit(monkeypatch, tmp_path):
         spiking.compute(dict(TINY, images=200), backend, [0, 1])
 
 
+def test_a_state_saved_by_other_code_is_not_resumed(monkeypatch, tmp_path):
+    """Edit the spiking computation: the saved state of the same run is neither resumed nor kept."""
+    from falib import provenance
+
+    backend, began = Backend("torch", dtype="float32"), []
+    begin = spiking.begin
+    monkeypatch.setattr(spiking, "begin", lambda *args: began.append(1) or begin(*args))
+    tiny = dict(TINY, images=200, compare_images=0)
+    spiking.compute(tiny, backend, [0])
+    first = spiking.state_path(tiny, backend, [0])
+    spiking.compute(tiny, backend, [0])
+    assert began == [1] and first.exists()   # the same code resumes its state
+    package = tmp_path / "falib"
+    for path in provenance.PACKAGE.rglob("*.py"):
+        (package / path.relative_to(provenance.PACKAGE)).parent.mkdir(parents=True, exist_ok=True)
+        (package / path.relative_to(provenance.PACKAGE)).write_bytes(path.read_bytes())
+    source = package / "experiments" / "spiking.py"
+    source.write_text(source.read_text().replace("    net.flush()\n    if not all(", "    net.flush()   # edited\n    if not all("))
+    monkeypatch.setattr(provenance, "PACKAGE", package)
+    spiking.compute(tiny, backend, [0])
+    assert began == [1, 1] and not first.exists() and spiking.state_path(tiny, backend, [0]).exists()
+
+
 @needs_mnist
 def test_stored_paper_run_starts_where_a_fresh_one_does():
     """The first 500 training images of run 0 (25 slots of 20 streams, on the full-size network):

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import provenance
 from ..backend import Backend
+from ..cells import Cell
 from ..claims import Claims
 from ..engines import EngineError
 from ..results import Results, ResultsError, cache_dir, env, file_name, find, inside, results_dir, writable
@@ -31,11 +32,13 @@ class Experiment:
     ``compute(config, backend, runs)`` returns plain NumPy arrays whose leading axis is the run
     axis, except those named in `shared` (the same for every run, e.g. the record schedule);
     ``claims(results)`` turns the paper's statements into checks on them; `order` places it in
-    listings (the paper's order). With `chunk`, a CPU computes that many runs at a time, each
-    chunk checkpointed, so that a long computation resumes where it stopped; chunks are
-    independent, so an executor may compute them in parallel. `inputs(config)`, if given, reads
-    the data the computation needs, so that a missing or unreadable file stops a run before it
-    starts.
+    listings (the paper's order). `grid(config)`, if given, lists the experiment's cells
+    (:class:`falib.cells.Cell`: a rule on a task, say), each computed, stored and checked on its
+    own; without it the experiment is one cell. With `chunk`, a CPU computes that many runs of
+    a cell at a time, each chunk checkpointed, so that a long computation resumes where it
+    stopped; chunks are independent, so an executor may compute them in parallel.
+    `inputs(config)`, if given, reads the data the computation needs, so that a missing or
+    unreadable file stops a run before it starts.
     """
 
     name: str
@@ -48,6 +51,7 @@ class Experiment:
     chunk: int | None = None
     shared: tuple[str, ...] = ()
     inputs: Callable[[dict], object] | None = None
+    grid: Callable[[dict], list[Cell]] | None = None
 
     def config(self, profile: str) -> dict:
         return dict(self.profiles[check_profile(profile)])
@@ -57,69 +61,106 @@ class Experiment:
         return Backend(self.backend.name, self.backend.device, config["dtype"])
 
     def code(self) -> str:
-        """The fingerprint of the code that computes this experiment."""
-        return provenance.code(self.compute.__module__)
+        """The fingerprint of the code that computes this experiment (all its cells)."""
+        return provenance.code(provenance.target(self.compute))
+
+    def cells(self, config: dict) -> list[Cell]:
+        """The cells of the grid at `config` (its runs aside)."""
+        return self.grid(config) if self.grid else [Cell({}, per_chunk(config), self.compute)]
+
+    def stale(self, res: Results) -> list[dict]:
+        """The labels of the cells of `res` that are missing, were computed with another
+        configuration, or by other code than today's."""
+        listed = {c["key"]: c["code"] for c in res.meta.get("cells", [])}
+        return [cell.labels for cell in self.cells(res.config)
+                if listed.get(cell.key(self.name, res.origin)) != cell.code()]
+
+    def missing(self, res: Results) -> list[dict]:
+        """The labels of the cells that `res` lacks (or holds for another configuration)."""
+        listed = {c["key"] for c in res.meta.get("cells", [])}
+        return [cell.labels for cell in self.cells(res.config) if cell.key(self.name, res.origin) not in listed]
 
     def run(self, profile: str, backend: Backend | None = None, config: dict | None = None,
             runs: Sequence[int] | None = None, checkpoints: Path | None = None,
-            executor=None) -> Results:
-        """Compute afresh, chunk by chunk; `runs` picks a subset of the replicas.
+            executor=None, reuse: Results | None = None) -> Results:
+        """Compute the cells afresh, chunk by chunk; `runs` picks a subset of the replicas.
 
-        The configuration recorded is the one computed: its ``dtype`` is the backend's. With a
-        `checkpoints` folder, every finished chunk is saved there and a chunk found there (same
-        experiment, profile, configuration and origin; for the quick profile also the same
-        code) is loaded instead of computed. With an `executor` (``concurrent.futures``-like:
-        a process pool, or a Dask cluster's :class:`falib.engines.Cluster`) the chunks left to
-        compute run on it; checkpoints are saved here, as each chunk arrives. A chunk reports the
-        fingerprint of the code that computed it, taken where it ran; one that differs from the
-        code here stops the run (a cluster's ``check`` asks every worker before any chunk runs).
+        The configuration recorded is the one computed: its ``dtype`` is the backend's. Runs of
+        a cell that `reuse` (earlier results of the same origin) holds, computed with the same
+        configuration and code, are taken from it. With a `checkpoints` folder, every finished
+        chunk is saved there and a chunk found there (same experiment, profile, cell and origin;
+        for the quick profile also the same code) is loaded instead of computed. With an
+        `executor` (``concurrent.futures``-like: a process pool, or a Dask cluster's
+        :class:`falib.engines.Cluster`) the chunks left to compute run on it; checkpoints are
+        saved here, as each chunk arrives. A chunk reports the fingerprint of the code that
+        computed it, taken where it ran; one that differs from the code here stops the run (a
+        cluster's ``check`` asks every worker before any chunk runs).
         """
         config = dict(config or self.config(profile))
         backend = backend or self.default_backend(config)
         config["dtype"] = backend.dtype
         runs = list(range(config["runs"])) if runs is None else list(runs)
         size = self.chunk if self.chunk and backend.device == "cpu" else len(runs)
-        chunks = [runs[i:i + size] for i in range(0, len(runs), size)]
-        code = self.code()
-        parts = {i: self._checkpoint(profile, backend, config, c, checkpoints, code)
-                 for i, c in enumerate(chunks)}
-        todo = [i for i, part in parts.items() if part is None]
+        cells = self.cells(config)
+        codes = [cell.code() for cell in cells]
+        kept = {i: self._kept(reuse, cell, backend, codes[i], runs) for i, cell in enumerate(cells)}
+        chunks = []
+        for i, cell in enumerate(cells):
+            left = [r for r in runs if r not in (kept[i].meta["runs"] if kept[i] else [])]
+            chunks += [(i, left[j:j + size]) for j in range(0, len(left), size)]
+        parts = {n: self._checkpoint(profile, backend, cells[i], c, checkpoints, codes[i])
+                 for n, (i, c) in enumerate(chunks)}
+        todo = [n for n, part in parts.items() if part is None]
         if executor is None:
-            for i in todo:
-                parts[i] = self._finish(profile, config, checkpoints, code,
-                                        compute_chunk(self.compute, config, backend, chunks[i]))
+            for n in todo:
+                i, c = chunks[n]
+                parts[n] = self._finish(profile, cells[i], checkpoints, codes[i],
+                                        compute_chunk(cells[i].compute, cells[i].config, backend, c))
         else:
             if todo and hasattr(executor, "check"):
-                executor.check(self.compute.__module__)
-            futures = {executor.submit(compute_chunk, self.compute, config, backend, chunks[i]): i
-                       for i in todo}
-            self._collect(futures, parts, profile, config, checkpoints, code)
-        parts = [parts[i] for i in range(len(chunks))]
-        meta = {k: _same(parts, k) for k in parts[0].meta if k not in ("runs", "seconds")}
-        meta |= {"runs": runs, "seconds": round(sum(p.meta["seconds"] for p in parts), 2),
-                 "git": provenance.git_commit()}
-        return Results(self.name, profile, config, self._merge(parts), meta)
+                for target in dict.fromkeys(cells[chunks[n][0]].target for n in todo):
+                    executor.check(target)
+            futures = {executor.submit(compute_chunk, cells[chunks[n][0]].compute, cells[chunks[n][0]].config,
+                                       backend, chunks[n][1]): n for n in todo}
+            self._collect(futures, parts, profile, [(cells[i], codes[i]) for i, _ in chunks], checkpoints)
+        pieces = [[kept[i]] if kept[i] else [] for i in range(len(cells))]
+        for n, (i, _) in enumerate(chunks):
+            pieces[i].append(parts[n])
+        return self._merge(profile, config, backend, runs, cells, codes, pieces)
 
-    def _collect(self, futures, parts, profile, config, checkpoints, code):
+    def _kept(self, reuse, cell, backend, code, runs) -> Results | None:
+        """The runs of `cell` that `reuse` holds with the same key and code, as results of that cell."""
+        if reuse is None or reuse.origin != origin(backend):
+            return None
+        key = cell.key(self.name, reuse.origin)
+        entry = next((c for c in reuse.meta.get("cells", []) if c["key"] == key and c["code"] == code), None)
+        have = [r for r in reuse.meta["runs"] if r in runs]
+        if entry is None or not have:
+            return None
+        rows = [reuse.meta["runs"].index(r) for r in have]
+        arrays = {k: a if k in self.shared else a[rows] for k, a in reuse.arrays.items() if cell.holds(k)}
+        seconds = entry["seconds"] * len(have) / len(reuse.meta["runs"])
+        return Results(self.name, reuse.profile, cell.record, arrays,
+                       dict(reuse.meta, runs=have, seconds=seconds, code=code))
+
+    def _collect(self, futures, parts, profile, cells, checkpoints):
         """Save each chunk as it arrives; after a failure, keep the chunks that still finish, then
         raise the first error (a rerun resumes from their checkpoints)."""
         errors = []
         for future in as_completed(futures):
+            n = futures[future]
             try:
-                parts[futures[future]] = self._finish(profile, config, checkpoints, code, future.result())
+                parts[n] = self._finish(profile, cells[n][0], checkpoints, cells[n][1], future.result())
             except Exception as err:
                 errors.append(err)
         if errors:
             raise errors[0]
 
-    def _part(self, profile, config, arrays, meta) -> Results:
-        return Results(self.name, profile, per_chunk(config), arrays, meta)
-
-    def _checkpoint(self, profile, backend, config, runs, checkpoints, code) -> Results | None:
-        """The checkpoint of `runs`, if there is a current one (see :meth:`run`)."""
+    def _checkpoint(self, profile, backend, cell, runs, checkpoints, code) -> Results | None:
+        """The checkpoint of `runs` of `cell`, if there is a current one (see :meth:`run`)."""
         if checkpoints is None:
             return None
-        found = find(self.name, profile, per_chunk(config), origin(backend), chunk_dir(checkpoints, runs),
+        found = find(self.name, profile, cell.record, origin(backend), chunk_dir(checkpoints, cell, runs),
                      None if profile == "paper" else code)
         if found is None or found.meta.get("runs") != runs:
             return None
@@ -130,30 +171,49 @@ class Experiment:
                                f"{len(runs)} runs; delete it, then run the same command again")
         return found
 
-    def _finish(self, profile, config, checkpoints, code, computed) -> Results:
+    def _finish(self, profile, cell, checkpoints, code, computed) -> Results:
         """A computed chunk as results, saved as a checkpoint if there is a folder for them; a chunk
-        computed by other code than `code` (a worker's edited copy) is refused, unsaved."""
-        part = self._part(profile, config, *computed)
+        computed by other code than `code` (a worker's edited copy) is refused, unsaved, and so is
+        one that returns arrays its cell does not own."""
+        part = Results(self.name, profile, cell.record, *computed)
         if part.meta["code"] != code:
             raise EngineError(f"runs {part.meta['runs']} of {self.name} were computed by other code (fingerprint "
                               f"{part.meta['code']}, here {code}): a worker runs an edited copy of falib, or the "
                               "code changed during the run; run the same falib everywhere, then the same command again")
+        stray = sorted(k for k in part.arrays if not cell.holds(k))
+        if stray:
+            raise ResultsError(f"the cell {cell.labels} of {self.name} computed arrays it does not own: "
+                               f"{', '.join(stray)}; its grid must list them in the cell's `owns`")
         if checkpoints is not None:
-            part.save(own(chunk_dir(checkpoints, part.meta["runs"]), checkpoints))
+            part.save(own(chunk_dir(checkpoints, cell, part.meta["runs"]), checkpoints))
         return part
 
-    def _merge(self, parts: list[Results]) -> dict:
-        """One set of arrays from chunks: per-run arrays joined along the run axis."""
-        first = parts[0].arrays
-        for p in parts[1:]:
-            if p.arrays.keys() != first.keys() or any(p.arrays[k].shape[1:] != first[k].shape[1:] for k in first):
-                raise ResultsError(f"{self.name}: chunks disagree on their arrays ({p.source or 'computed'}); delete "
-                                   "the checkpoints and rerun")
-        for k in self.shared:
-            if not all(np.array_equal(first[k], p.arrays[k]) for p in parts):
-                raise ResultsError(f"{self.name}: chunks disagree on {k!r}; delete the checkpoints and rerun")
-        return {k: v if k in self.shared else np.concatenate([p.arrays[k] for p in parts])
-                for k, v in first.items()}
+    def _merge(self, profile, config, backend, runs, cells, codes, pieces) -> Results:
+        """One set of arrays from the cells' pieces: per-run arrays in the order of `runs`."""
+        arrays, shared, entries, metas = {}, {}, [], []
+        for cell, code, parts in zip(cells, codes, pieces):
+            rows = {}
+            for p in parts:
+                rows |= {r: (p, i) for i, r in enumerate(p.meta["runs"])}
+                for k in self.shared:
+                    if k in p.arrays and not np.array_equal(shared.setdefault(k, p.arrays[k]), p.arrays[k]):
+                        raise ResultsError(f"{self.name}: cells or chunks disagree on {k!r}; delete the "
+                                           "checkpoints and rerun")
+            first = parts[0].arrays
+            for p in parts[1:]:
+                if p.arrays.keys() != first.keys() or any(p.arrays[k].shape[1:] != first[k].shape[1:] for k in first):
+                    raise ResultsError(f"{self.name}: chunks disagree on their arrays ({p.source or 'computed'}); "
+                                       "delete the checkpoints and rerun")
+            for k in first:
+                if k not in self.shared:
+                    arrays[k] = np.concatenate([rows[r][0].arrays[k][rows[r][1]][None] for r in runs])
+            seconds = round(sum(p.meta["seconds"] for p in parts), 2)
+            entries.append(cell.entry(self.name, origin(backend), code, seconds))
+            metas += [p.meta for p in parts]
+        meta = {k: _same(metas, k) for k in metas[0] if k not in ("runs", "seconds", "cells", "migrated")}
+        meta |= {"runs": runs, "seconds": round(sum(e["seconds"] for e in entries), 2), "cells": entries,
+                 "git": provenance.git_commit()}
+        return Results(self.name, profile, config, arrays | shared, meta)
 
 
 def origin(backend: Backend) -> dict:
@@ -166,14 +226,14 @@ def per_chunk(config: dict) -> dict:
     return {k: v for k, v in config.items() if k != "runs"}
 
 
-def chunk_dir(checkpoints: Path, runs: Sequence[int]) -> Path:
-    return Path(checkpoints) / f"runs-{runs[0]}-{runs[-1]}"
+def chunk_dir(checkpoints: Path, cell: Cell, runs: Sequence[int]) -> Path:
+    return Path(checkpoints) / f"{cell.name + '-' if cell.labels else ''}runs-{runs[0]}-{runs[-1]}"
 
 
 def compute_chunk(compute, config, backend, runs) -> tuple[dict, dict]:
     """``compute(config, backend, runs)``, timed, with the provenance of where it ran: there the
     fingerprint of its code is taken, before computing."""
-    code, start = provenance.code(compute.__module__), time.perf_counter()
+    code, start = provenance.code(provenance.target(compute)), time.perf_counter()
     arrays = compute(config, backend, runs)
     meta = {**origin(backend), "runs": list(runs),
             "seconds": round(time.perf_counter() - start, 2), "code": code,
@@ -181,10 +241,10 @@ def compute_chunk(compute, config, backend, runs) -> tuple[dict, dict]:
     return arrays, meta
 
 
-def _same(parts: list[Results], key: str):
+def _same(metas: list[dict], key: str):
     """The value of ``meta[key]`` shared by all chunks, or the distinct values joined by " + "."""
     values = []
-    for v in (p.meta.get(key) for p in parts):
+    for v in (m.get(key) for m in metas):
         values += [v] if v not in values else []
     return values[0] if len(values) == 1 else " + ".join(map(str, values))
 
@@ -223,10 +283,13 @@ def reproduce(name: str, profile: str | None = None, *, backend: Backend | None 
     """The results of experiment `name` at `profile`: stored ones if current, else computed and saved.
 
     `backend` (default: the experiment's, with the profile's dtype) is part of what is looked
-    up: results of another backend, device or dtype are neither served nor overwritten. Quick
-    results computed by other code are recomputed; paper results are never computed implicitly
-    (they are committed, and may need a GPU): if they are missing the error names the command
-    that makes them. `executor` runs the chunks (see :meth:`Experiment.run`).
+    up: results of another backend, device or dtype are neither served nor overwritten. Only the
+    cells that are missing or stale are computed; the others are taken from the stored results
+    of this origin, which the new ones then replace. Quick cells computed by other code are
+    recomputed; paper results are served while every cell is there, even one computed by older
+    code (:meth:`Experiment.stale` lists them), and computed only with `recompute` (the command
+    ``reproduce``): they are committed, and may need a GPU, so if they are missing the error
+    names the command that makes them. `executor` runs the chunks (see :meth:`Experiment.run`).
     """
     experiment, profile = get(name), profile or default_profile()
     config = experiment.config(profile)
@@ -236,25 +299,45 @@ def reproduce(name: str, profile: str | None = None, *, backend: Backend | None 
     folder = Path(folder) if folder is not None else results_dir(profile)
 
     def stored():
-        return find(name, profile, config, where, folder, None if profile == "paper" else experiment.code())
+        exists = (folder / file_name(name, profile, config, where)).exists()
+        found = find(name, profile, config, where, folder) if exists or not recompute else None
+        if found is None or experiment.missing(found) or (
+                (recompute or profile != "paper") and experiment.stale(found)):
+            return None
+        return found
 
-    if not recompute and (found := stored()) is not None:
+    if (found := stored()) is not None:
         return found
     if not recompute and profile == "paper":
         raise ResultsError(
-            f"no paper-profile results for {name!r} ({'-'.join(where.values())}) in {folder}; "
+            f"no current paper-profile results for {name!r} ({'-'.join(where.values())}) in {folder}; "
             f"make them with: python -m falib reproduce {name} --profile {profile}{flags(experiment, backend)}")
     if hasattr(executor, "check"):   # a cluster's workers run this code: checked before anything is written
-        executor.check(experiment.compute.__module__)
+        for cell in experiment.cells(config):
+            executor.check(cell.target)
     stem = Path(file_name(name, profile, config, where)).stem
     checkpoints = prepare(experiment, config, folder, stem)
     with exclusive(checkpoints.with_suffix(".lock")):
-        if not recompute and (found := stored()) is not None:   # another process just made them
+        if (found := stored()) is not None:   # another process just made them
             return found
-        results = experiment.run(profile, backend, config, checkpoints=checkpoints, executor=executor)
-        results.save(folder)
+        results = experiment.run(profile, backend, config, checkpoints=checkpoints, executor=executor,
+                                 reuse=latest(name, profile, where, folder))
+        saved = results.save(folder)
+        for superseded in set(versions(name, profile, where, folder)) - {saved}:
+            superseded.unlink()
         shutil.rmtree(checkpoints, ignore_errors=True)
     return results
+
+
+def versions(name: str, profile: str, where: dict, folder: Path) -> list[Path]:
+    """The results files of `name` at `profile` and origin `where` in `folder`, newest last."""
+    return sorted(folder.glob(f"{name}-{profile}-{'-'.join(where.values())}-*.npz"), key=lambda p: p.stat().st_mtime)
+
+
+def latest(name: str, profile: str, where: dict, folder: Path) -> Results | None:
+    """The newest stored results of `name` at `profile` and origin `where`, whatever their configuration."""
+    found = versions(name, profile, where, folder)
+    return Results.load(found[-1]) if found else None
 
 
 def flags(experiment: Experiment, backend: Backend) -> str:

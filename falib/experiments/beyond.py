@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..backend import Backend, shared_rng, to_numpy
+from ..cells import Cell
 from ..claims import Claim, Claims
 from ..data import load_fashion_mnist, load_mnist
 from ..metrics import classification_error, delta_angles, feedback_angles, normalized_squared_error
@@ -197,9 +198,9 @@ def image_fit(config, c, data, spec, eta, backend, runs, desc) -> dict:
 
 
 def image_task(config, backend, runs) -> dict:
-    """Every rule on MNIST and on Fashion-MNIST; feedback alignment's β swept on part of MNIST."""
+    """Every rule on MNIST and on Fashion-MNIST (those of them that `config` holds)."""
     out = {}
-    for task in ("mnist", "fashion"):
+    for task in (t for t in ("mnist", "fashion") if t in config):
         c = config[task]
         data = images(task, c)
         for name, spec in c["rules"].items():
@@ -207,19 +208,45 @@ def image_task(config, backend, runs) -> dict:
             out |= {f"{task}/{name}/{k}": v for k, v in curves.items()}
         per_epoch = c["train_size"] // c["batch"]
         out[f"{task}/epoch"] = np.asarray(schedule(c["epochs"] * per_epoch, per_epoch // c["records_per_epoch"])) / per_epoch
+    return out
+
+
+def scale_task(config, backend, runs) -> dict:
+    """Feedback alignment's β swept on part of MNIST, and the shallow network it is compared with."""
     s = config["scales"]
     c = dict(config["mnist"], train_size=s["train_size"], test_size=s["test_size"])
     data = images("mnist", c)
     ends = [image_fit(config, c, data, dict(c["rules"]["feedback_alignment"], scale=beta), c["eta"], backend, runs,
                       f"beyond: β = {beta:g}") for beta in s["values"]]
     base = image_fit(config, c, data, c["rules"]["shallow"], c["eta"], backend, runs, "beyond: β sweep, shallow")
-    return out | {"scale/error": np.stack([e["error"][:, -1] for e in ends], axis=1),
-                  "scale/delta0": np.stack([e["delta0"][:, -1] for e in ends], axis=1),
-                  "scale/shallow": base["error"][:, -1]}
+    return {"scale/error": np.stack([e["error"][:, -1] for e in ends], axis=1),
+            "scale/delta0": np.stack([e["delta0"][:, -1] for e in ends], axis=1),
+            "scale/shallow": base["error"][:, -1]}
 
 
 def compute(config, backend, runs):
-    return linear_task(config, backend, runs) | teacher_task(config, backend, runs) | image_task(config, backend, runs)
+    return (linear_task(config, backend, runs) | teacher_task(config, backend, runs)
+            | image_task(config, backend, runs) | scale_task(config, backend, runs))
+
+
+def grid(config) -> list[Cell]:
+    """A cell per rule and task (the teacher's with its depth and bottleneck sweeps), and one for the β sweep."""
+    base = {"seed": config["seed"], "dtype": config["dtype"]}
+
+    def one(task, name, spec, **extra):
+        return dict(base, **{task: dict(config[task], rules={name: spec})}, **extra)
+
+    cells = [Cell({"task": "linear", "rule": name}, one("linear", name, spec), linear_task,
+                  (f"linear/{name}/", "linear/step")) for name, spec in config["linear"]["rules"].items()]
+    cells += [Cell({"task": "teacher", "rule": name}, one("teacher", name, spec, depths=config["depths"],
+                                                          widths=config["widths"]), teacher_task,
+                   (f"teacher/{name}/", f"depth/{name}/", f"bottleneck/{name}/", "teacher/step"))
+              for name, spec in config["teacher"]["rules"].items()]
+    cells += [Cell({"task": task, "rule": name}, one(task, name, spec), image_task, (f"{task}/{name}/", f"{task}/epoch"))
+              for task in ("mnist", "fashion") for name, spec in config[task]["rules"].items()]
+    swept = {k: config["mnist"]["rules"][k] for k in ("feedback_alignment", "shallow")}
+    return cells + [Cell({"task": "scale"}, dict(base, mnist=dict(config["mnist"], rules=swept), scales=config["scales"]),
+                         scale_task, ("scale/",))]
 
 
 def inputs(config):
@@ -528,4 +555,4 @@ EXPERIMENT = Experiment("beyond", "Beyond the paper: DFA, sign symmetry, Kolen-P
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=7,
                         backend=Backend("torch", dtype="float32"), chunk=1,
                         shared=tuple(f"{t}/step" for t in TASKS[:2]) + tuple(f"{t}/epoch" for t in TASKS[2:]),
-                        inputs=inputs)
+                        inputs=inputs, grid=grid)

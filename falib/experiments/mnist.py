@@ -8,6 +8,7 @@ import numpy as np
 from scipy import stats
 
 from ..backend import Backend, shared_rng, to_numpy
+from ..cells import Cell
 from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..metrics import classification_error, delta_angles
@@ -16,7 +17,7 @@ from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..rules import Rule, make_rule
 from ..tasks import TRAIN_STREAM, columns
 from ..training import step_decay, train
-from . import Experiment
+from . import Experiment, per_chunk
 
 SPARSE = "sparse_feedback_alignment"
 
@@ -105,6 +106,12 @@ def compute(config, backend, runs):
     for name in config["rules"]:
         out |= train_variant(name, config, backend, runs, data)
     return out
+
+
+def grid(config) -> list[Cell]:
+    """One cell per rule: the network trained with that rule alone."""
+    return [Cell({"rule": name}, dict(per_chunk(config), rules={name: spec}), compute, (f"{name}/", "epoch"))
+            for name, spec in config["rules"].items()]
 
 
 def train_variant(name, config, backend, runs, data, rule: str | dict | Rule | None = None):
@@ -437,4 +444,4 @@ def fields_figure(res, units: int = 16):
 # batching 20 runs, whose (20, 1000, 784) temporaries leave the cache; a GPU trains all at once.
 EXPERIMENT = Experiment("mnist", "Fig. 3a,b: MNIST, 784-1000-10 logistic network",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=3,
-                        backend=Backend("torch", dtype="float32"), chunk=1, shared=("epoch",), inputs=split)
+                        backend=Backend("torch", dtype="float32"), chunk=1, shared=("epoch",), inputs=split, grid=grid)

@@ -16,6 +16,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from ..backend import Backend, replica_rng, shared_rng, to_numpy
+from .. import provenance
 from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..plots import COLORS, WIDTH, curve, finish, panel_label
@@ -183,11 +184,18 @@ def learn(net, stream, first, last, config, bar):
 
 # --- a run that outlives its process ------------------------------------------------------------
 def state_path(config, backend, runs) -> Path:
-    """Where a run's state is saved: keyed by the backend and every setting the state depends on."""
+    """Where a run's state is saved: keyed by the backend, every setting the state depends on and
+    the fingerprint of the code that computes it (a state saved by other code is never resumed)."""
     text = json.dumps([backend.name, backend.device, backend.dtype, list(runs),
                        {k: v for k, v in config.items() if k not in RESUMABLE + ("runs",)}], sort_keys=True)
-    key = hashlib.sha256(text.encode()).hexdigest()[:12]
-    return cache_dir() / "checkpoints" / f"spiking-state-{key}-runs-{runs[0]}-{runs[-1]}.npz"
+    key, code = hashlib.sha256(text.encode()).hexdigest()[:12], provenance.code(provenance.target(compute))
+    return cache_dir() / "checkpoints" / f"spiking-state-{key}-{code}-runs-{runs[0]}-{runs[-1]}.npz"
+
+
+def superseded(path: Path) -> list[Path]:
+    """The states of the same run and settings saved by other code than `path`'s."""
+    key, code, rest = path.name[len("spiking-state-"):].split("-", 2)
+    return [p for p in path.parent.glob(f"spiking-state-{key}-*-{rest}") if p != path]
 
 
 def save_state(path: Path, net, state: dict):
@@ -247,6 +255,8 @@ def compute(config, backend, runs):
     net, stream, path = network(config, backend, runs), Stream(data, config), state_path(config, backend, runs)
     state = load_state(path, net)
     if state is None:
+        for old in superseded(path):
+            old.unlink()
         state = begin(net, config, backend, runs, data, stream)
         save_state(path, net, state)
     M, every, xv, yv = config["streams"], config["test_every"], *validation(data, config)

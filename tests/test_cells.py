@@ -1,0 +1,137 @@
+"""Experiments as grids of cells: only new or stale cells are computed, a claim's wording stales
+none, and the committed results carried into cells keep every claim's number."""
+import dataclasses
+import os
+
+import numpy as np
+import pytest
+
+import falib
+from falib import provenance
+from falib.data import load_mnist
+from falib.experiments import beyond, get, mnist, names
+from falib.migrations import migrated
+from falib.results import REPO_RESULTS, Results, file_name
+
+needs_mnist = pytest.mark.skipif(not os.environ.get("FALIB_MNIST"), reason="FALIB_MNIST is not set")
+TINY_MNIST = dict(mnist.QUICK, train_size=200, test_size=100, batch=20, epochs=1, eta_drops=[], angle_size=50,
+                  fields=4, records_per_epoch=1, runs=1)
+TINY_IMAGES = dict(beyond.QUICK_IMAGES, train_size=64, test_size=32, records_per_epoch=1, angle_size=16)
+TINY_BEYOND = dict(beyond.QUICK, linear=dict(beyond.QUICK["linear"], steps=20, record_every=10),
+                   teacher=dict(beyond.QUICK["teacher"], steps=20, record_every=10), depths=[1], widths=[2],
+                   mnist=TINY_IMAGES, fashion=TINY_IMAGES, runs=1,
+                   scales={"values": [2.0], "train_size": 64, "test_size": 32})
+
+
+@pytest.fixture
+def computed(monkeypatch):
+    """The chunks computed, as (the function's name, the rules it was given, the runs)."""
+    chunk, calls = falib.experiments.compute_chunk, []
+
+    def counted(compute, config, backend, runs):
+        rules = next((c["rules"] for c in [config, *config.values()] if isinstance(c, dict) and "rules" in c), {})
+        calls.append((compute.__name__, tuple(rules), tuple(runs)))
+        return chunk(compute, config, backend, runs)
+
+    monkeypatch.setattr(falib.experiments, "compute_chunk", counted)
+    return calls
+
+
+def use(monkeypatch, experiment, config):
+    changed = dataclasses.replace(experiment, profiles={"quick": config, "paper": config})
+    monkeypatch.setattr(falib.experiments, "get", lambda name: changed)
+    return changed
+
+
+def digests(res: Results, keys) -> dict:
+    return {k: falib.results.digest(res[k]) for k in keys}
+
+
+@needs_mnist
+def test_more_mnist_runs_compute_only_the_new_runs(monkeypatch, tmp_path, computed):
+    use(monkeypatch, mnist.EXPERIMENT, TINY_MNIST)
+    first = falib.reproduce("mnist", "paper", folder=tmp_path, recompute=True)
+    assert sorted(computed) == sorted(("compute", (r,), (0,)) for r in mnist.VARIANTS)
+    computed.clear()
+    use(monkeypatch, mnist.EXPERIMENT, dict(TINY_MNIST, runs=3))
+    more = falib.reproduce("mnist", "paper", folder=tmp_path, recompute=True)
+    assert sorted(computed) == sorted(("compute", (r,), (n,)) for r in mnist.VARIANTS for n in (1, 2))
+    assert more.meta["runs"] == [0, 1, 2] and [p.name for p in tmp_path.glob("*.npz")] == [more.file_name]
+    for k, a in first.arrays.items():   # the first run's cells are untouched, bit for bit
+        assert falib.results.digest(more[k] if k == "epoch" else more[k][:1]) == falib.results.digest(a), k
+
+
+@needs_mnist
+def test_a_new_rule_in_beyond_computes_only_its_cells(monkeypatch, tmp_path, computed):
+    monkeypatch.setattr(beyond, "load_fashion_mnist", load_mnist)   # no Fashion-MNIST needed to count cells
+    use(monkeypatch, beyond.EXPERIMENT, TINY_BEYOND)
+    first = falib.reproduce("beyond", "quick", folder=tmp_path)
+    assert len(computed) == 4 * 7 + 1   # a cell per task and rule, and the β sweep
+    computed.clear()
+    rule = {"rule": "feedback_alignment", "scale": 1.0}
+    config = dict(TINY_BEYOND, **{t: dict(TINY_BEYOND[t], rules=dict(TINY_BEYOND[t]["rules"], fa_half=rule))
+                                  for t in ("linear", "teacher", "mnist", "fashion")})
+    use(monkeypatch, beyond.EXPERIMENT, config)
+    more = falib.reproduce("beyond", "quick", folder=tmp_path)
+    assert sorted(computed) == sorted([("linear_task", ("fa_half",), (0,)), ("teacher_task", ("fa_half",), (0,)),
+                                       ("image_task", ("fa_half",), (0,)), ("image_task", ("fa_half",), (0,))])
+    assert digests(more, first.arrays) == digests(first, first.arrays)   # the other cells untouched
+    assert "mnist/fa_half/error" in more.arrays and len(list(tmp_path.glob("*.npz"))) == 1
+
+
+def edited(monkeypatch, tmp_path, module: str, old: str, new: str):
+    """A copy of falib in which `old` is replaced by `new` in `module`, used for fingerprints."""
+    package = tmp_path / "falib"
+    for path in provenance.PACKAGE.rglob("*.py"):
+        (package / path.relative_to(provenance.PACKAGE)).parent.mkdir(parents=True, exist_ok=True)
+        (package / path.relative_to(provenance.PACKAGE)).write_bytes(path.read_bytes())
+    source = package / module
+    assert old in source.read_text()
+    source.write_text(source.read_text().replace(old, new))
+    monkeypatch.setattr(provenance, "PACKAGE", package)
+
+
+def test_editing_a_computation_stales_exactly_its_cells(monkeypatch, tmp_path):
+    res = falib.reproduce("beyond", "paper")
+    assert beyond.EXPERIMENT.stale(res) == []
+    edited(monkeypatch, tmp_path, "experiments/beyond.py", "    per_epoch = len(x) // c[\"batch\"]\n",
+           "    per_epoch = len(x) // c[\"batch\"]   # edited\n")   # in image_fit
+    stale = beyond.EXPERIMENT.stale(res)
+    assert {c["task"] for c in stale} == {"mnist", "fashion", "scale"} and len(stale) == 2 * 7 + 1
+    assert falib.reproduce("beyond", "paper").arrays.keys() == res.arrays.keys()   # paper cells are still served
+
+
+@pytest.mark.parametrize("module,old", [
+    ("experiments/mnist.py", "Shallow learning is clearly worse"),
+    ("experiments/beyond.py", "Fashion-MNIST is harder than MNIST"),
+    ("experiments/spiking.py", "Feedback alignment trains the spiking network"),
+])
+def test_editing_a_claim_or_its_prose_stales_no_cell(module, old, monkeypatch, tmp_path):
+    name = module.split("/")[1][:-3]
+    res = falib.reproduce(name, "paper")
+    edited(monkeypatch, tmp_path, module, old, old.upper())
+    assert get(name).stale(res) == []
+
+
+def test_the_migration_into_cells_keeps_every_claims_number():
+    """Undo the migration of each committed file (its cells unlisted), redo it: the arrays and
+    every claim's number are those of the file before."""
+    for path in sorted(REPO_RESULTS.glob("*.npz")):
+        stored = Results.load(path)
+        steps = [s for s in stored.meta["migrated"] if not (isinstance(s, dict) and s["by"] == "into_cells")]
+        meta = {k: v for k, v in stored.meta.items() if k != "cells"} | {"migrated": steps}
+        before = Results(stored.name, stored.profile, stored.config, stored.arrays, meta)
+        after = migrated(before)
+        assert after.meta["cells"] == stored.meta["cells"] and after.arrays is before.arrays
+        claims = get(stored.name).claims
+        assert [(c.key, c.ours, c.status) for c in claims(after)] == [(c.key, c.ours, c.status) for c in claims(before)]
+
+
+def test_results_hold_one_current_file_per_experiment():
+    """An orphan (a file no experiment's paper profile reads today) fails this test."""
+    current = set()
+    for name in names():
+        experiment = get(name)
+        config = experiment.config("paper")
+        current.add(file_name(name, "paper", config, falib.experiments.origin(experiment.default_backend(config))))
+    assert {p.name for p in REPO_RESULTS.iterdir()} <= current
