@@ -92,6 +92,12 @@ def command(args) -> int:
     if recompute:
         print(f"{experiment.title}: {results.meta['seconds']} s on {backend.name}/{backend.device} "
               f"({backend.dtype}); saved {results.file_name}")
+    stale = experiment.stale(results)
+    if stale:
+        print(f"note: {len(stale)} of the {len(experiment.cells(results.config))} cells were computed by other code "
+              f"than today's ({', '.join('.'.join(c.values()) or 'all' for c in stale[:4])}"
+              f"{', ...' if len(stale) > 4 else ''}); `python -m falib reproduce {args.experiment} --profile "
+              f"{args.profile}` recomputes them", file=sys.stderr)
     claims = experiment.claims(results)
     print(f"{experiment.title} [{args.profile}]")
     print(claims)

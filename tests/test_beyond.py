@@ -22,7 +22,7 @@ def test_stored_paper_run_starts_where_a_fresh_one_does():
                  teacher=dict(config["teacher"], steps=4 * config["teacher"]["record_every"]), **SHORT)
     fresh = beyond.compute(short, Backend("torch", dtype=config["dtype"]), [2])
     curves = [k for k in fresh if k.startswith(("linear/", "teacher/")) and fresh[k].ndim == 2]
-    assert len(curves) == 2 * 7 * 3 + 7 * 2
+    assert len(curves) == len(config["linear"]["rules"]) * (3 + 5)   # error, δ and B angles per hidden layer
     for k in curves:
         np.testing.assert_allclose(fresh[k][0, :5], stored[k][2, :5], rtol=1e-4, atol=1e-3, err_msg=k)
 

@@ -8,6 +8,7 @@ import pytest
 
 import falib
 from falib import provenance
+from falib.__main__ import main
 from falib.data import load_mnist
 from falib.experiments import beyond, get, mnist, names
 from falib.migrations import migrated
@@ -91,7 +92,7 @@ def edited(monkeypatch, tmp_path, module: str, old: str, new: str):
     monkeypatch.setattr(provenance, "PACKAGE", package)
 
 
-def test_editing_a_computation_stales_exactly_its_cells(monkeypatch, tmp_path):
+def test_editing_a_computation_stales_exactly_its_cells(monkeypatch, tmp_path, capsys):
     res = falib.reproduce("beyond", "paper")
     assert beyond.EXPERIMENT.stale(res) == []
     edited(monkeypatch, tmp_path, "experiments/beyond.py", "    per_epoch = len(x) // c[\"batch\"]\n",
@@ -99,6 +100,8 @@ def test_editing_a_computation_stales_exactly_its_cells(monkeypatch, tmp_path):
     stale = beyond.EXPERIMENT.stale(res)
     assert {c["task"] for c in stale} == {"mnist", "fashion", "scale"} and len(stale) == 2 * 7 + 1
     assert falib.reproduce("beyond", "paper").arrays.keys() == res.arrays.keys()   # paper cells are still served
+    assert main(["claims", "beyond", "--profile", "paper"]) == 0
+    assert "note: 15 of the 29 cells were computed by other code than today's (mnist.backprop" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("module,old", [
