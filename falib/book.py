@@ -8,7 +8,6 @@ chapter's kernel; nobody types it.
 from __future__ import annotations
 
 from collections import Counter
-from types import SimpleNamespace
 
 from IPython.display import Markdown
 
@@ -16,8 +15,11 @@ from .claims import Claims
 from .results import Results
 
 
-class Numbers(SimpleNamespace):
+class Numbers:
     """A chapter's prose numbers as formatted text, one attribute each: ``Numbers(**linear.prose(res))``."""
+
+    def __init__(self, **numbers: str):
+        vars(self).update(numbers)
 
 
 def notice(res: Results) -> Markdown:

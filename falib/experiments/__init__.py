@@ -91,7 +91,7 @@ class Experiment:
         chunk is saved there and a chunk found there (same experiment, profile, cell and origin;
         for the quick profile also the same code) is loaded instead of computed. With an
         `executor` (``concurrent.futures``-like: a process pool, or a Dask cluster's
-        :class:`falib.engines.Cluster`) the chunks left to compute run on it; checkpoints are
+        ``falib.engines.Cluster``) the chunks left to compute run on it; checkpoints are
         saved here, as each chunk arrives. A chunk reports the fingerprint of the code that
         computed it, taken where it ran; one that differs from the code here stops the run (a
         cluster's ``check`` asks every worker before any chunk runs).

@@ -529,7 +529,7 @@ def sweep_figure(res):
 
 
 def prose(res) -> dict[str, str]:
-    """The numbers the chapter's text states, as text for ``glue``."""
+    """The numbers the chapter's text states, as text for its inline expressions."""
     c, n = res.config, len(res.meta["runs"])
     order = {d: sorted(c["linear"]["rules"], key=lambda r: np.nan_to_num(res[f"depth/{r}/error"][:, i].mean(), nan=np.inf))
              for i, d in enumerate(c["depths"])}

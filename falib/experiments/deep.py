@@ -254,7 +254,7 @@ def protocol(config) -> str:
 
 
 def numbers(res) -> dict[str, str]:
-    """The numbers the chapter's prose states, formatted, for glue."""
+    """The numbers the chapter's prose states, formatted, for its inline expressions."""
     i, last, n = stop(res), len(res["step"]) - 1, len(res.meta["runs"])
     out = {"stop_examples": f"{res['step'][i]:,}", "budget_examples": f"{res['step'][last]:,}",
            "stop_reason": "backprop had stopped improving" if i < last

@@ -354,12 +354,12 @@ def field_claims(res) -> list[Claim]:
     ]
 
 
-SHORT = {"backprop": "bp", "feedback_alignment": "fa", SPARSE: "sparse", "shallow": "shallow"}   # glue names
+SHORT = {"backprop": "bp", "feedback_alignment": "fa", SPARSE: "sparse", "shallow": "shallow"}   # names of the prose numbers
 
 
 def prose(res) -> dict[str, str]:
-    """What the chapter's text says about these results, as text for ``glue``: numbers, and the
-    few words (ahead/behind, further/less far) that depend on them."""
+    """What the chapter's text says about these results (``numbers.<name>`` in its prose): numbers,
+    and the few words (ahead/behind, further/less far) that depend on them."""
     final, epoch, n = final_errors(res), res["epoch"], len(res.meta["runs"])
     mean = {k: float(v.mean()) for k, v in final.items()}
     f, angle, sparse_angle = field_stats(res), res["feedback_alignment/angle"], res[f"{SPARSE}/angle"]

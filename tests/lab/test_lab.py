@@ -37,23 +37,28 @@ RAW = re.compile(r"\{(?:glue|eval|numref|ref|cite|exercise|solution|bibliography
 def problems(sources: list[str], shown: list[dict], values: dict[str, str]) -> list[str]:
     """What is wrong with the rendered markdown cells `shown` (READ's) given their `sources` and
     the values of their inline expressions: raw markup, a role that shows its bare argument (one
-    jupyterlab-myst does not render), an unresolved reference, a value not shown where asked."""
+    jupyterlab-myst does not render), an unresolved reference, a value not shown where the source
+    puts it (before the plain words that follow the expression on its line)."""
     if len(sources) != len(shown):
         return [f"{len(sources)} markdown cells in the notebook, {len(shown)} rendered"]
     found = []
     for i, (source, cell) in enumerate(zip(sources, shown)):
-        text, source = cell["text"], MATH.sub(" ", source)
+        text, source = cell["text"], MATH.sub("\0", source)
         found += [f"cell {i}: raw {m.group()!r} in {text[max(0, m.start() - 60):m.end() + 20]!r}"
                   for m in RAW.finditer(text)]
         flat = " ".join(text.split())
-        found += [f"cell {i}: {{{role}}}`{arg}` shows as {arg!r}" for role, arg in ROLE.findall(source)
-                  if role not in RENDERED and arg in flat]
-        found += [f"cell {i}: {u}" for u in cell["unresolved"]]
-        for arg in (arg for role, arg in ROLE.findall(source) if role == "eval"):
-            if values.get(arg) is None:
+        for m in ROLE.finditer(source):
+            role, arg = m.groups()
+            if role not in RENDERED and arg in flat:
+                found.append(f"cell {i}: {{{role}}}`{arg}` shows as {arg!r}")
+            elif role == "eval" and values.get(arg) is None:
                 found.append(f"cell {i}: {arg} has no value in the kernel")
-            elif " ".join(values[arg].split()) not in flat:
-                found.append(f"cell {i}: {arg} = {values[arg]!r} is not shown")
+            elif role == "eval":
+                after = re.match(r"[^\0\n#{}$`*_\[\]|<\\'\"~-]*", source[m.end():m.end() + 30]).group()
+                expected = " ".join((values[arg] + after).split()[:4])
+                if expected not in flat:
+                    found.append(f"cell {i}: {arg} = {values[arg]!r} is not shown (expected {expected!r})")
+        found += [f"cell {i}: {u}" for u in cell["unresolved"]]
     return found
 
 
