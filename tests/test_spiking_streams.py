@@ -70,3 +70,12 @@ def test_stored_paper_runs_start_where_fresh_ones_do():
     curves = assert_paper_start(spiking_streams, 0, 0.05, images=500, test_every=500, val_images=100,
                                 test_images=100, rate_images=100, trace_images=1)
     assert curves == ["online_error"]
+
+
+def test_many_streams_repeat_the_first_pass_of_fig4s_runs():
+    """Same network, settings, seeds and image order as the stored Fig. 4 runs: the M-stream runs' validation
+    curve is theirs over their first pass (up to the rounding of another processor, which spikes amplify)."""
+    mine, fig4 = falib.reproduce("spiking-streams", "paper"), falib.reproduce("spiking", "paper")
+    n = len(mine["images"])
+    assert np.array_equal(mine["images"], fig4["images"][:n]) and fig4.config["streams"] == mine.config["streams"][1]
+    np.testing.assert_allclose(mine["val_error"][:, 1], fig4["val_error"][:, :n], atol=0.005)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.ticker import StrMethodFormatter
+from matplotlib.ticker import FuncFormatter
 
 from ..backend import Backend
 from ..claims import Claim, Claims
@@ -131,8 +131,8 @@ def figure(res):
         label = "one stream (paper)" if m == 1 else f"{m} streams"
         curve(a, res["images"] / 1000, 100 * res["val_error"][:, i], key, label)
     a.set(xlabel="training images (thousands)", ylabel="validation error (%)", yscale="log")
-    for axis in (a.yaxis.set_major_formatter, a.yaxis.set_minor_formatter):
-        axis(StrMethodFormatter("{x:g}"))
+    a.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    a.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
     a.legend(loc="upper right", fontsize="small")
     parts = [("validation", 100 * res["val_error"][..., -1]), ("test, first half", 100 * res["test_halves"][..., 0]),
              ("test, last half", 100 * res["test_halves"][..., 1])]
