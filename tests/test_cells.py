@@ -80,6 +80,19 @@ def test_a_new_rule_in_beyond_computes_only_its_cells(monkeypatch, tmp_path, com
     assert "mnist/fa_half/error" in more.arrays and len(list(tmp_path.glob("*.npz"))) == 1
 
 
+def test_checkpoints_of_a_superseded_configuration_are_cleared(monkeypatch, tmp_path):
+    from .test_results import toy
+
+    use(monkeypatch, toy([], fail=[2]), {"runs": 4, "dtype": "float64"})
+    with pytest.raises(RuntimeError, match="interrupted"):
+        falib.reproduce("toy", "quick", folder=tmp_path)
+    checkpoints = falib.results.cache_dir() / "checkpoints"
+    assert len(list(checkpoints.rglob("*.npz"))) == 2
+    use(monkeypatch, toy([]), {"runs": 4, "dtype": "float64", "longer": True})
+    falib.reproduce("toy", "quick", folder=tmp_path)
+    assert not list(checkpoints.rglob("*.npz"))
+
+
 def edited(monkeypatch, tmp_path, module: str, old: str, new: str):
     """A copy of falib in which `old` is replaced by `new` in `module`, used for fingerprints."""
     package = tmp_path / "falib"

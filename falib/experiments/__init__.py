@@ -326,7 +326,18 @@ def reproduce(name: str, profile: str | None = None, *, backend: Backend | None 
         for superseded in set(versions(name, profile, where, folder)) - {saved}:
             superseded.unlink()
         shutil.rmtree(checkpoints, ignore_errors=True)
+    for lock in set(checkpoints.parent.glob(f"{checkpoints.name.rsplit('-', 1)[0]}-*.lock")) - {
+            checkpoints.with_suffix(".lock")}:
+        clear(lock)
     return results
+
+
+def clear(lock: Path) -> None:
+    """Delete the checkpoints of `lock`'s run (one of a superseded configuration), unless it is running."""
+    with open(lock, "a") as fh:
+        if _try_lock(fh):
+            shutil.rmtree(lock.with_suffix(""), ignore_errors=True)
+            _try_lock(fh, release=True)
 
 
 def versions(name: str, profile: str, where: dict, folder: Path) -> list[Path]:
