@@ -2,14 +2,16 @@
 
 The code fingerprint of a computation (``"module:function"``) is a SHA-256 of the definitions
 that function reaches in its own module and in the experiment modules it uses (functions,
-classes, constants: name by name), and of the source of every other falib module they import,
-directly or not (presentation-only modules excepted). Editing any of them changes the
-fingerprint; editing a claim, the prose or a figure beside them does not. A bare module name
-fingerprints the module whole.
+classes, constants: name by name), and of every other falib module they import, directly or
+not, whole (presentation-only modules excepted); each as its syntax tree, without docstrings,
+comments or layout. Editing what any of them computes changes the fingerprint; editing a
+claim, the prose or a figure beside them, a docstring or a comment does not. A bare module
+name fingerprints the module whole.
 """
 from __future__ import annotations
 
 import ast
+import copy
 import hashlib
 import importlib
 import importlib.util
@@ -96,6 +98,18 @@ def _uses(nodes: list[ast.AST], imported: dict[str, str]) -> set[str]:
     return found
 
 
+def _code(node: ast.AST) -> str:
+    """What `node` computes: its syntax tree without docstrings, comments or layout."""
+    node = copy.deepcopy(node)
+    for n in ast.walk(node):
+        body = getattr(n, "body", None)
+        if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+                and isinstance(body[0].value.value, str):
+            n.body = body[1:] or [ast.Pass()]
+    return ast.dump(node)
+
+
 def _by_name(module: str) -> bool:
     """Whether `module` is fingerprinted definition by definition: an experiment module (where the
     claims, prose and figures sit beside the computation) or a module outside falib."""
@@ -116,8 +130,7 @@ def fingerprint(target: str, path: str | os.PathLike | None = None) -> str:
             continue
         if name and _by_name(module):
             defs, imported = _index(file, module)
-            source = file.read_text()
-            parts[item] = "\0".join(ast.get_source_segment(source, n) or "" for n in defs.get(name, [])).encode()
+            parts[item] = "\0".join(_code(n) for n in defs.get(name, [])).encode()
             for used in _uses(defs.get(name, []), imported):
                 if used in defs:
                     todo.append(f"{module}:{used}")
@@ -126,7 +139,8 @@ def fingerprint(target: str, path: str | os.PathLike | None = None) -> str:
         elif name:
             parts[item], todo = b"", todo + [module]
         else:
-            parts[item] = file.read_bytes()
+            with PARSING:
+                parts[item] = _code(ast.parse(file.read_text())).encode()
             todo += sorted(_imports(file, module))
     h = hashlib.sha256()
     for item in sorted(parts):

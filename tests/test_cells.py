@@ -114,7 +114,7 @@ def codes(name: str) -> dict[str, str]:
 def test_editing_a_computation_stales_exactly_its_cells(monkeypatch, tmp_path, capsys):
     before = codes("beyond")
     edited(monkeypatch, tmp_path, "experiments/beyond.py", "    per_epoch = len(x) // c[\"batch\"]\n",
-           "    per_epoch = len(x) // c[\"batch\"]   # edited\n")   # in image_fit
+           "    per_epoch = len(x) // int(c[\"batch\"])\n")   # in image_fit
     after = codes("beyond")
     changed = {k for k in before if before[k] != after[k]}
     assert {k.split(".")[0] for k in changed} == {"mnist", "fashion", "scale"} and len(changed) == 2 * 7 + 1

@@ -170,7 +170,7 @@ def edited_falib(folder: Path) -> Path:
     """A copy of falib in `folder` with one computing module edited (its fingerprint differs)."""
     shutil.copytree(provenance.PACKAGE, folder / "falib", ignore=shutil.ignore_patterns("__pycache__"))
     rules = folder / "falib" / "rules.py"
-    rules.write_text(rules.read_text() + "\n# edited: another learning rule would go here\n")
+    rules.write_text(rules.read_text() + "\nEDITED = True   # another learning rule would go here\n")
     return folder
 
 

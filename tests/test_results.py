@@ -139,7 +139,9 @@ def test_a_library_edit_changes_the_fingerprint(tmp_path, monkeypatch):
     (package / "plots.py").write_text("# a figure changed\n")
     assert provenance.fingerprint(target) == before   # presentation only
     rules = package / "rules.py"
-    rules.write_text(rules.read_text() + "\n# edited\n")
+    rules.write_text(rules.read_text().replace('"""', '"""Reworded. ', 1) + "\n# a comment\n")
+    assert provenance.fingerprint(target) == before   # a docstring and a comment compute nothing
+    rules.write_text(rules.read_text() + "\nEDITED = True\n")
     assert provenance.fingerprint(target) != before
 
 

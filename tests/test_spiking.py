@@ -140,7 +140,7 @@ def test_a_state_saved_by_other_code_is_not_resumed(monkeypatch, tmp_path):
         (package / path.relative_to(provenance.PACKAGE)).parent.mkdir(parents=True, exist_ok=True)
         (package / path.relative_to(provenance.PACKAGE)).write_bytes(path.read_bytes())
     source = package / "experiments" / "spiking.py"
-    source.write_text(source.read_text().replace("    net.flush()\n    if not all(", "    net.flush()   # edited\n    if not all("))
+    source.write_text(source.read_text().replace("    net.flush()\n    if not all(", "    net.flush()\n    net.flush()\n    if not all("))
     monkeypatch.setattr(provenance, "PACKAGE", package)
     spiking.compute(tiny, backend, [0])
     assert began == [1, 1] and not first.exists() and spiking.state_path(tiny, backend, [0]).exists()
