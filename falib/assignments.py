@@ -35,7 +35,7 @@ import nbformat
 import yaml
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_raw_cell
 
-from . import course
+from . import course, provenance
 
 ROOT = course.ROOT
 
@@ -107,10 +107,14 @@ def _test(label: str, check: str):
 
 
 def _config(chapter: str) -> str:
-    """The assignment's configuration; the grading image installs falib from the repository's branch."""
+    """The assignment's configuration. The grading image installs falib from the commit the
+    assignment was made from, so later changes to the checks cannot change its grades (the
+    repository's branch where this checkout's commit is not known or has uncommitted changes)."""
     repository = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]
     falib = re.search(r'^name\s*=\s*"([^"]+)"', (ROOT / "pyproject.toml").read_text(), re.MULTILINE).group(1)
     extras = "[torch]" if chapter in course.NEEDS_TORCH else ""
+    commit = provenance.git_commit()
+    ref = commit if commit and not commit.endswith("+dirty") else f"refs/heads/{repository['branch']}"
     return "\n".join([
         "# ASSIGNMENT CONFIG",
         f"name: {chapter}",
@@ -119,7 +123,7 @@ def _config(chapter: str) -> str:
         "export_cell: false      # students submit the notebook",
         "python_version: '3.11'",
         "requirements:           # the grading image (otter grade, Gradescope)",
-        f"  - '{falib}{extras} @ {repository['url']}/archive/refs/heads/{repository['branch']}.zip'",
+        f"  - '{falib}{extras} @ {repository['url']}/archive/{ref}.zip'",
         "tests:",
         "  ok_format: false      # tests are Python functions that raise",
         "generate:",
