@@ -2,7 +2,7 @@
 
 The code fingerprint of a computation (``"module:function"``) is a SHA-256 of the definitions
 that function reaches in its own module and in the experiment modules it uses (functions,
-classes, constants: name by name), and of every other falib module they import, directly or
+classes, constants: name by name, with every other top-level statement of their module), and of every other falib module they import, directly or
 not, whole (presentation-only modules excepted); each as its syntax tree, without docstrings,
 comments or layout. Editing what any of them computes changes the fingerprint; editing a
 claim, the prose or a figure beside them, a docstring or a comment does not. A bare module
@@ -57,13 +57,15 @@ def _source(module: str) -> Path | None:
     return None
 
 
-def _index(path: Path, module: str) -> tuple[dict[str, list[ast.AST]], dict[str, str]]:
-    """A module's top-level definitions by name, and what its imported names stand for
-    (``"falib.x"`` for a module, ``"falib.x:name"`` for a name in one)."""
+def _index(path: Path, module: str) -> tuple[dict[str, list[ast.AST]], dict[str, str], list[ast.AST]]:
+    """A module's top-level definitions by name, what its imported names stand for
+    (``"falib.x"`` for a module, ``"falib.x:name"`` for a name in one), and its other top-level
+    statements (a call, an ``if`` or ``try`` block, an augmented assignment: any may change what
+    a definition computes, so each is part of every fingerprint of the module)."""
     package = module if path.name == "__init__.py" else module.rpartition(".")[0]
     with PARSING:
         tree = ast.parse(path.read_text())
-    defs, imported = {}, {}
+    defs, imported, other = {}, {}, []
     for node in tree.body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             defs.setdefault(node.name, []).append(node)
@@ -81,7 +83,10 @@ def _index(path: Path, module: str) -> tuple[dict[str, list[ast.AST]], dict[str,
         elif isinstance(node, ast.Import):
             imported |= {a.asname or a.name.split(".")[0]: a.name if a.asname else a.name.split(".")[0]
                          for a in node.names}
-    return defs, imported
+        elif not (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                  and isinstance(node.value.value, str)):   # a docstring computes nothing
+            other.append(node)
+    return defs, imported, other
 
 
 def _uses(nodes: list[ast.AST], imported: dict[str, str]) -> set[str]:
@@ -129,9 +134,10 @@ def fingerprint(target: str, path: str | os.PathLike | None = None) -> str:
         if item in parts or module in PRESENTATION or file is None:
             continue
         if name and _by_name(module):
-            defs, imported = _index(file, module)
-            parts[item] = "\0".join(_code(n) for n in defs.get(name, [])).encode()
-            for used in _uses(defs.get(name, []), imported):
+            defs, imported, other = _index(file, module)
+            nodes = other + defs.get(name, [])
+            parts[item] = "\0".join(_code(n) for n in nodes).encode()
+            for used in _uses(nodes, imported):
                 if used in defs:
                     todo.append(f"{module}:{used}")
                 elif used in imported or ":" in used:

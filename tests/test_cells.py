@@ -124,6 +124,17 @@ def test_editing_a_computation_stales_exactly_its_cells(monkeypatch, tmp_path, c
     assert "of the 29 cells were computed by other code than today's" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("statement", ['RESUMABLE += ("eta",)', "np.seterr(all='raise')",
+                                       "if True:\n    RESUMABLE = ()"])
+def test_editing_any_other_top_level_statement_stales_every_cell(statement, monkeypatch, tmp_path):
+    """A top-level statement that is neither a definition nor an import (an augmented assignment,
+    a bare call, an ``if`` block) may change what any definition computes."""
+    before = codes("spiking")
+    edited(monkeypatch, tmp_path, "experiments/spiking.py", "\ndef check(config):", f"\n{statement}\n\n\ndef check(config):")
+    after = codes("spiking")
+    assert before.keys() == after.keys() and all(before[k] != after[k] for k in before)
+
+
 @pytest.mark.parametrize("module,old", [
     ("experiments/mnist.py", "Shallow learning is clearly worse"),
     ("experiments/beyond.py", "Fashion-MNIST is harder than MNIST"),
