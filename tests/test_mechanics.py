@@ -130,3 +130,15 @@ def test_the_quick_profiles_short_phases_are_a_strict_gap():
     as_quick = Results(res.name, "quick", res.config, res.arrays, dict(res.meta))
     assert mechanics.claims(near_zero_phase3(as_quick))["phase3-effective"].status == "not reproduced"
     assert mechanics.claims(as_quick)["phase3-effective"].status == "HOLDS (undeclare the gap)"
+
+
+def test_the_quick_gap_states_how_many_runs_beat_phase1():
+    """The gap's text counts the runs in which phase 3 beats phase 1, so it stays true when one does not."""
+    from falib.results import Results
+
+    res = falib.reproduce("mechanics", "paper")
+    as_quick = Results(res.name, "quick", res.config, res.arrays, dict(res.meta))
+    n = len(res["phase1/nse"])
+    assert f"more than phase 1 in {n} of {n} runs" in mechanics.claims(as_quick)["phase3-effective"].gap
+    swapped = altered(as_quick, **{"phase1/nse": res["phase3/nse"], "phase3/nse": res["phase1/nse"]})
+    assert f"more than phase 1 in 0 of {n} runs" in mechanics.claims(swapped)["phase3-effective"].gap

@@ -180,14 +180,15 @@ def late(curve):
     return curve[:, curve.shape[1] // 2:].mean(axis=1)
 
 
-def short_phases(res, r3) -> str | None:
-    """Why phase 3 falls short of `EFFECTIVE` at the quick profile (a declared gap there)."""
+def short_phases(res, r3, d1, d3) -> str | None:
+    """Why phase 3 falls short of `EFFECTIVE` at the quick profile (a declared gap there); how
+    it compares with phase 1 is stated as measured, not assumed."""
     if res.profile != "quick":
         return None
     steps = {p: EXPERIMENT.config(p)["phase_steps"] * res.config["batch"] for p in ("quick", "paper")}
     return (f"the quick profile's phases are {steps['quick']:,} examples, against the paper profile's "
             f"{steps['paper']:,}: in that time phase 3 removes {r3.mean():.1%} of its error on average "
-            f"(least {r3.min():.1%}), still more than phase 1 in every run")
+            f"(least {r3.min():.1%}), more than phase 1 in {np.sum(d3 > d1)} of {len(d3)} runs")
 
 
 def claims(res) -> Claims:
@@ -229,7 +230,7 @@ def claims(res) -> Claims:
         "of the error it starts from, and more than phase 1 removes (same steps, every run)",
         "hidden learning becomes effective", f"phase 3 removes {r3.mean():.0%} (least {r3.min():.0%}); "
         f"NSE drop {d3.mean():.3f} vs {d1.mean():.3f} in phase 1",
-        np.all(r3 >= EFFECTIVE) and np.all(d3 > d1), figure="Fig. 5c", gap=short_phases(res, r3),
+        np.all(r3 >= EFFECTIVE) and np.all(d3 > d1), figure="Fig. 5c", gap=short_phases(res, r3, d1, d3),
         tolerance=f"the paper gives no number: ours, a tenth of the error, fixed by argument (an effect that a "
                   "reader sees on the figure's linear axis, far above the test set's noise; a phase 3 that "
                   "removes a few percent fails it), and the paper's comparison with phase 1, one-sided"), Claim(
