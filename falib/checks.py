@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 import sysconfig
 import tempfile
 import traceback
@@ -134,24 +135,37 @@ def _on(backend: Backend, a, what: str):
 
 
 @contextmanager
-def _own_work(*methods):
-    """While the student's code runs, falib's own `methods` ((class, name) pairs) refuse to run: an
-    answer that is, subclasses unchanged or calls the library's version is refused."""
-    saved = [(cls, name, cls.__dict__[name]) for cls, name in methods]
+def _own_work(answer, *methods):
+    """While the student's code runs, falib's own `methods` ((class, name) pairs: the exercise's
+    answer and whatever else of falib computes it) refuse to run, however they are reached
+    (called, inherited, copied or imported); an `answer` class that holds one of them (below the
+    base class ``Rule``) is refused at once."""
+    from .rules import Rule
 
-    def refusing(cls, name):
-        def refused(*args, **kwargs):
-            raise _Wrong(f"your answer runs falib's own {cls.__name__}.{name} (imported, subclassed without "
-                         f"overriding {name}, or called): the exercise asks you to write it yourself")
-        return refused
+    own = {id(getattr(cls, name).__code__): f"{cls.__name__}.{name}" for cls, name in methods}
 
+    def refuse(code):
+        if id(code) in own:
+            raise _Wrong(f"your answer uses falib's own {own[id(code)]} (imported, inherited, copied or called): "
+                         "the exercise asks you to write it yourself")
+
+    for cls in getattr(answer, "__mro__", ()):
+        if cls in (Rule, object):
+            break
+        for attr in vars(cls).values():
+            refuse(getattr(getattr(attr, "__func__", attr), "__code__", None))
+
+    before = sys.gettrace()
+
+    def trace(frame, event, arg):
+        refuse(frame.f_code)
+        return before(frame, event, arg) if before else None
+
+    sys.settrace(trace)
     try:
-        for cls, name, _ in saved:
-            setattr(cls, name, refusing(cls, name))
         yield
     finally:
-        for cls, name, method in saved:
-            setattr(cls, name, method)
+        sys.settrace(before)
 
 
 @contextmanager
@@ -209,11 +223,11 @@ def sign_symmetry(rule_class):
     PyTorch; falib's own sign symmetry is refused."""
     from .rules import SignSymmetry
 
-    hint = ("send gets delta[l+1], of shape (runs, n_{l+2}, batch), and W[l+1] is (runs, n_{l+2}, n_{l+1}); it "
-            "returns what the units of layer l receive, (runs, n_{l+1}, batch)")
+    hint = ("send gets delta[l+1], of shape (runs, n_{l+2}, batch), and returns what the units of layer l receive, "
+            "(runs, n_{l+1}, batch)")
     for backend in (Backend(), _torch_backend("rule")):
         net, cases = _sign_case(backend)
-        with _own_work((SignSymmetry, "send")):
+        with _own_work(rule_class, (SignSymmetry, "send"), (SignSymmetry, "feedback")):
             rule = _call(f"{getattr(rule_class, '__name__', 'your rule')}()", rule_class)
             rule = _call("rule.bind(net)", rule.bind, net)
             for l, delta, sent in cases:
@@ -454,7 +468,7 @@ def direct_feedback(rule_class):
     from .rules import DirectFeedbackAlignment
 
     net, p, target, want = _direct_case()
-    with _own_work((DirectFeedbackAlignment, "deltas")):
+    with _own_work(rule_class, (DirectFeedbackAlignment, "deltas"), (DirectFeedbackAlignment, "feedback")):
         rule = _call(f"{getattr(rule_class, '__name__', 'your rule')}(scale=0.5)", rule_class, scale=0.5)
         rule = _call("rule.bind(net)", rule.bind, net)
         got = _call("deltas(net, p, target)", rule.deltas, net, p, target)
@@ -530,7 +544,7 @@ def transpose_feedback(rule_class):
         net = Network.init([6, 8, 7, 4], "tanh", 0.5, seed=1, runs=[0, 1], backend=backend)
         rng = np.random.default_rng(0)
         x, target = (backend.asarray(rng.standard_normal((2, n, 20))) for n in (6, 4))
-        with _own_work((KolenPollack, "learn")):
+        with _own_work(rule_class, (KolenPollack, "learn")):
             rule = _call(f"{getattr(rule_class, '__name__', 'your rule')}(scale=0.5)", rule_class, scale=0.5)
             rule = _call("rule.bind(net)", rule.bind, net)
             start = [_host(B, "B") for B in rule.B]

@@ -99,8 +99,22 @@ def test_sign_symmetry_refuses_the_library():
         def send(self, net, l, delta):
             return super().send(net, l, delta)
 
-    for answer in (SignSymmetry, Subclassed, Calling):
+    class Copied(Rule):
+        send = SignSymmetry.send
+
+    class Aliased(Rule):
+        def send(self, net, l, delta):
+            return library_send(self, net, l, delta)
+
+    class ThroughFeedback(Rule):
+        def send(self, net, l, delta):
+            return SignSymmetry().feedback(net)[l] @ delta
+
+    library_send = SignSymmetry.send
+    for answer in (SignSymmetry, Subclassed, Calling, Copied, Aliased):
         fails(checks.sign_symmetry, answer, says="falib's own SignSymmetry.send", never=NEVER_SIGN)
+    fails(checks.sign_symmetry, ThroughFeedback, says="falib's own SignSymmetry.feedback", never=NEVER_SIGN)
+    assert SignSymmetry.send is library_send and sys.gettrace() is None   # the library is left as it was
 
 
 def test_sign_symmetry_wrong_answers():
@@ -448,8 +462,26 @@ def test_direct_feedback():
             e = net.f[-1].backward(target - p.y, p.y)
             return [e] + [net.f[l].backward(D @ e, p.h[l + 1]) for l, D in enumerate(self.bound())]
 
-    for answer in (DirectFeedbackAlignment, Subclassed):
+    class Copied(DirectFeedbackAlignment):
+        deltas = DirectFeedbackAlignment.deltas
+
+    class CopiedIntoFeedbackAlignment(FeedbackAlignment):
+        deltas = DirectFeedbackAlignment.deltas
+
+    class Calling(FeedbackAlignment):
+        def deltas(self, net, p, target, noise=None):
+            return DirectFeedbackAlignment.deltas(self, net, p, target)
+
+    class ThroughFeedback(FeedbackAlignment):
+        def deltas(self, net, p, target, noise=None):
+            e = net.f[-1].backward(target - p.y, p.y)
+            D = DirectFeedbackAlignment(self.scale).bind(net).feedback(net)[-1]
+            return [net.f[l].backward(B @ e, p.h[l + 1]) for l, B in enumerate(self.bound()[:-1])] + [
+                net.f[-2].backward(D @ e, p.h[-2]), e]
+
+    for answer in (DirectFeedbackAlignment, Subclassed, Copied, CopiedIntoFeedbackAlignment, Calling):
         fails(checks.direct_feedback, answer, says="falib's own DirectFeedbackAlignment.deltas", never=NEVER_DIRECT)
+    fails(checks.direct_feedback, ThroughFeedback, says="falib's own DirectFeedbackAlignment.feedback", never=NEVER_DIRECT)
     fails(checks.direct_feedback, FeedbackAlignment, says="delta[0] is not what direct feedback gives", never=NEVER_DIRECT)
     fails(checks.direct_feedback, NoSlope, says="is not what direct feedback gives", never=NEVER_DIRECT)
     fails(checks.direct_feedback, OutputFirst, says="delta[0] has shape (2, 3, 7); expected (2, 5, 7)")
@@ -571,7 +603,18 @@ def test_transpose_feedback_wrong_answers():
                 update = to_numpy(p.h[l + 1]) @ to_numpy(deltas[l + 1]).swapaxes(-1, -2)
                 self.B[l] = (1 - eta * decay) * to_numpy(B) + eta / deltas[l + 1].shape[-1] * update
 
-    fails(checks.transpose_feedback, Library, says="falib's own KolenPollack.learn", never=NEVER_TRANSPOSE)
+    class Copied(FeedbackAlignment):
+        decay = 0.0
+        learn = KolenPollack.learn
+
+    class Calling(FeedbackAlignment):
+        decay = 0.0
+
+        def learn(self, net, p, deltas, eta, decay):
+            KolenPollack.learn(self, net, p, deltas, eta, decay)
+
+    for answer in (Library, Copied, Calling):
+        fails(checks.transpose_feedback, answer, says="falib's own KolenPollack.learn", never=NEVER_TRANSPOSE)
     fails(checks.transpose_feedback, NoDecay, says="B[0] - W[1]ᵀ after 30 steps", never=NEVER_TRANSPOSE)
     message = fails(checks.transpose_feedback, Untransposed, says="on numpy, training with your rule raised", never=("h @ delta",))
     assert "shape of W[l+1]ᵀ" in message
