@@ -10,7 +10,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .backend import BACKENDS, DEVICES, DTYPES, Backend
+from .backend import BACKENDS, DEVICES, DTYPES, Backend, ChoiceError
 from .data import MnistError
 from .engines import EngineError, executor
 from .experiments import PROFILES, get, names, reproduce
@@ -18,14 +18,16 @@ from .results import ResultsError, cache_dir
 from .training import DivergenceError
 
 CLAIM_FAILED, CANNOT_RUN, INTERRUPTED = 1, 2, 130
-EXPECTED = (ValueError, ImportError, OSError, ResultsError, EngineError, MnistError, DivergenceError)
+# falib's own errors (OS errors that falib checked arrive rewritten as one of them): one line each.
+# Any other exception, a ValueError or OSError from inside the computation too, is unexpected.
+EXPECTED = (ChoiceError, ResultsError, EngineError, MnistError, DivergenceError)
 EXIT_CODES = f"""exit codes:
   0  every claim is as expected (a declared known gap that still fails counts as expected)
   {CLAIM_FAILED}  a claim is not as expected
   {CANNOT_RUN}  could not run: bad arguments, missing or unreadable data or results, an output
      or cache folder that cannot be written, a Dask scheduler that cannot be reached or a worker
      that runs other code, training that diverged or stalled, or any unexpected error (its
-     traceback is saved in a log file that the message names; --debug prints it)
+     traceback is saved in a log file that the message names; --debug prints every error's)
   {INTERRUPTED}  interrupted (Ctrl-C): the same command resumes the run"""
 
 
@@ -48,7 +50,7 @@ def parser() -> argparse.ArgumentParser:
         s.add_argument("--backend", default=None, help=" or ".join(BACKENDS) + " (default: the experiment's)")
         s.add_argument("--device", default="cpu", help=" or ".join(DEVICES))
         s.add_argument("--dtype", default=None, help=" or ".join(DTYPES) + " (default: the profile's)")
-        s.add_argument("--debug", action="store_true", help="print the traceback of an unexpected error")
+        s.add_argument("--debug", action="store_true", help="print the traceback of any error")
     run.add_argument("--jobs", type=int, default=1,
                      help="compute the run's chunks on a pool of this many local processes (default 1: here)")
     run.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
@@ -70,6 +72,8 @@ def main(argv=None) -> int:
         print("interrupted; run the same command again to resume (finished chunks are kept)", file=sys.stderr)
         return INTERRUPTED
     except EXPECTED as err:
+        if args.debug:
+            traceback.print_exception(err, file=sys.stderr)
         print(f"error: {err}", file=sys.stderr)
         return CANNOT_RUN
     except Exception as err:
@@ -105,9 +109,9 @@ def command(args) -> int:
 
 
 def where(err: BaseException) -> str:
-    """The file and line where `err` was raised."""
-    last = traceback.extract_tb(err.__traceback__)[-1]
-    return f"{last.filename}:{last.lineno}"
+    """The file and line where `err` was raised (unknown for an exception never raised)."""
+    frames = traceback.extract_tb(err.__traceback__)
+    return f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "an unknown place"
 
 
 def report(err: BaseException, debug: bool) -> str:

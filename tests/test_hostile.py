@@ -125,6 +125,36 @@ def test_an_unexpected_error_exits_two_and_saves_its_traceback(tmp_path, use, ca
     assert "Traceback (most recent call last)" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("error", [ValueError("operands could not be broadcast"), OSError(5, "I/O error")])
+def test_a_bare_value_or_os_error_from_the_computation_is_unexpected(error, tmp_path, use, capsys):
+    """Only falib's own errors are one plain line: a ValueError or OSError that a bug raises inside
+    the computation is reported as unexpected, with where it came from and its saved traceback."""
+    def broken(config, backend, runs):
+        raise error
+
+    use(dataclasses.replace(TOY, compute=broken))
+    assert main(["reproduce", "toy", "--out", str(tmp_path)]) == CANNOT_RUN
+    line = one_line(capsys.readouterr().err)
+    assert line.startswith(f"error: unexpected {type(error).__name__}") and "test_hostile.py:" in line
+    assert "the full traceback is in " in line
+
+
+def test_debug_prints_the_traceback_of_falibs_own_errors_too(capsys):
+    assert main(["claims", "nope"]) == CANNOT_RUN
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and one_line(err).startswith("error: unknown experiment 'nope'")
+    assert main(["claims", "nope", "--debug"]) == CANNOT_RUN
+    err = capsys.readouterr().err
+    assert "Traceback (most recent call last)" in err and "ChoiceError" in err
+    assert err.rstrip().splitlines()[-1].startswith("error: unknown experiment 'nope'")
+
+
+def test_an_error_without_a_traceback_is_still_reported():
+    from falib.__main__ import where
+
+    assert where(RuntimeError("never raised")) == "an unknown place"
+
+
 # --- Dask: a scheduler that is not one, a worker on other code -----------------------------------
 @pytest.fixture
 def server():

@@ -10,6 +10,7 @@ import falib
 from falib import Backend
 from falib.data import load_mnist
 from falib.experiments import spiking
+from falib.results import ResultsError
 from falib.spiking import SpikingNetwork, class_targets, classify, present
 from falib.training import progress_bar
 
@@ -119,7 +120,7 @@ def test_interrupted_run_resumes_bit_for_bit(monkeypatch, tmp_path):
     for k in whole:
         assert np.array_equal(whole[k], resumed[k]) and np.array_equal(whole[k], extended[k]), k
     assert whole["val_error"].shape == (2, 3) and whole["compare/online_error"].shape == (2, 2)
-    with pytest.raises(ValueError, match="past images=200"):
+    with pytest.raises(ResultsError, match="past images=200"):
         spiking.compute(dict(TINY, images=200), backend, [0, 1])
 
 

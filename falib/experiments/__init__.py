@@ -16,7 +16,7 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .. import provenance
-from ..backend import Backend
+from ..backend import Backend, ChoiceError
 from ..cells import Cell
 from ..claims import Claims
 from ..engines import EngineError
@@ -251,7 +251,7 @@ def _same(metas: list[dict], key: str):
 
 def check_profile(profile: str) -> str:
     if profile not in PROFILES:
-        raise ValueError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
+        raise ChoiceError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
     return profile
 
 
@@ -270,7 +270,7 @@ def _registry() -> dict[str, Experiment]:
 def get(name: str) -> Experiment:
     experiments = _registry()
     if name not in experiments:
-        raise ValueError(f"unknown experiment {name!r}; choose one of: {', '.join(experiments)}")
+        raise ChoiceError(f"unknown experiment {name!r}; choose one of: {', '.join(experiments)}")
     return experiments[name]
 
 

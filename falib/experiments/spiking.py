@@ -261,7 +261,7 @@ def compute(config, backend, runs):
         save_state(path, net, state)
     M, every, xv, yv = config["streams"], config["test_every"], *validation(data, config)
     if state["position"] * M > config["images"]:
-        raise ValueError(f"the saved run at {path} is past images={config['images']} "
+        raise ResultsError(f"the saved run at {path} is past images={config['images']} "
                          f"({state['position'] * M} images); raise images or delete it")
     with progress_bar(config["images"] - state["position"] * M, "spiking") as bar:
         while state["position"] * M < config["images"]:
