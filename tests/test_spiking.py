@@ -2,6 +2,7 @@
 agree, a run resumes bit for bit, the stored paper run starts where a fresh one does, and every
 claim can fail."""
 import os
+import time
 
 import numpy as np
 import pytest
@@ -122,6 +123,24 @@ def test_interrupted_run_resumes_bit_for_bit(monkeypatch, tmp_path):
     assert whole["val_error"].shape == (2, 3) and whole["compare/online_error"].shape == (2, 2)
     with pytest.raises(ResultsError, match="past images=200"):
         spiking.compute(dict(TINY, images=200), backend, [0, 1])
+
+
+@needs_mnist
+def test_a_resumed_run_records_the_seconds_of_every_session(monkeypatch, tmp_path):
+    """The seconds recorded for a run that resumed are the sum over its sessions, not the last one's."""
+    from falib.experiments import compute_chunk
+    from falib.results import read, write
+
+    backend = Backend("torch", dtype="float32")
+    monkeypatch.setenv("FALIB_CACHE", str(tmp_path))
+    spiking.compute(dict(TINY, images=200), backend, [0, 1])   # a first session, which stops at 200 images
+    path = spiking.state_path(TINY, backend, [0, 1])
+    header, arrays = read(path, "saved spiking run", "")
+    assert float(arrays["run/seconds"]) > 0
+    write(path, header, dict(arrays, **{"run/seconds": np.asarray(1000.0)}), compress=False)   # as if it took 1000 s
+    start = time.perf_counter()
+    _, meta = compute_chunk(spiking.compute, TINY, backend, [0, 1])
+    assert 1000 < meta["seconds"] <= 1000 + time.perf_counter() - start + 0.01
 
 
 def test_a_state_saved_by_other_code_is_not_resumed(monkeypatch, tmp_path):

@@ -230,15 +230,26 @@ def chunk_dir(checkpoints: Path, cell: Cell, runs: Sequence[int]) -> Path:
     return Path(checkpoints) / f"{cell.name + '-' if cell.labels else ''}runs-{runs[0]}-{runs[-1]}"
 
 
+class Resumed(dict):
+    """The arrays of a computation that resumed from a state saved by earlier sessions, with the
+    seconds those sessions spent computing (`earlier`)."""
+
+    def __init__(self, arrays: dict, earlier: float):
+        super().__init__(arrays)
+        self.earlier = earlier
+
+
 def compute_chunk(compute, config, backend, runs) -> tuple[dict, dict]:
     """``compute(config, backend, runs)``, timed, with the provenance of where it ran: there the
-    fingerprint of its code is taken, before computing."""
+    fingerprint of its code is taken, before computing. The seconds are the sum over sessions: a
+    computation that resumed (:class:`Resumed`) adds those its earlier sessions spent."""
     code, start = provenance.code(provenance.target(compute)), time.perf_counter()
     arrays = compute(config, backend, runs)
+    seconds = time.perf_counter() - start + getattr(arrays, "earlier", 0.0)
     meta = {**origin(backend), "runs": list(runs),
-            "seconds": round(time.perf_counter() - start, 2), "code": code,
+            "seconds": round(seconds, 2), "code": code,
             **provenance.machine(backend.device), **provenance.versions()}
-    return arrays, meta
+    return dict(arrays), meta
 
 
 def _same(metas: list[dict], key: str):

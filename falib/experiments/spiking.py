@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -23,7 +24,7 @@ from ..plots import COLORS, WIDTH, curve, finish, panel_label
 from ..results import ResultsError, cache_dir, read, write
 from ..spiking import SpikingNetwork, class_targets, classify, present
 from ..training import DivergenceError, progress_bar
-from . import Experiment
+from . import Experiment, Resumed
 
 ORDER_STREAM, TEST_SPIKES, PROBE_SPIKES = 0, 4, 5
 
@@ -55,7 +56,7 @@ PAPER = {
 QUICK = dict(PAPER, sizes=[784, 300, 300, 300, 100], eta=1e-2, runs=2, streams=10, images=3000,
              test_every=1000, val_images=1000, test_images=1000, compare_images=1000)
 RESUMABLE = ("images",)   # settings that a saved state does not depend on
-STATE, RECORD = "spiking-state", ("position", "shown", "val_error", "online")   # a saved run: its kind, its record
+STATE, RECORD = "spiking-state", ("position", "shown", "val_error", "online", "seconds")   # a saved run: its kind, its record
 
 
 # --- data ------------------------------------------------------------------------------------
@@ -225,7 +226,7 @@ def load_state(path: Path, net) -> dict | None:
     state = {k[4:]: v for k, v in arrays.items() if k.startswith("run/")}
     for k in ("shown", "val_error", "online"):
         state[k] = list(state[k])
-    state["position"] = int(state["position"])
+    state["position"], state["seconds"] = int(state["position"]), float(state["seconds"])
     return state
 
 
@@ -250,6 +251,9 @@ def validation(data, config):
 
 
 def compute(config, backend, runs):
+    """The run's arrays, resumed from its saved state if there is one; the state keeps the seconds
+    spent computing so far, so that the total over all sessions is reported (:class:`Resumed`)."""
+    start = time.perf_counter()
     check(config)
     data = load_mnist()
     net, stream, path = network(config, backend, runs), Stream(data, config), state_path(config, backend, runs)
@@ -257,8 +261,9 @@ def compute(config, backend, runs):
     if state is None:
         for old in superseded(path):
             old.unlink()
-        state = begin(net, config, backend, runs, data, stream)
-        save_state(path, net, state)
+        state = dict(begin(net, config, backend, runs, data, stream), seconds=0.0)
+        save_state(path, net, dict(state, seconds=time.perf_counter() - start))
+    earlier = state["seconds"]
     M, every, xv, yv = config["streams"], config["test_every"], *validation(data, config)
     if state["position"] * M > config["images"]:
         raise ResultsError(f"the saved run at {path} is past images={config['images']} "
@@ -270,8 +275,8 @@ def compute(config, backend, runs):
             state.update(position=last)
             state["shown"].append(last * M)
             state["val_error"].append(test_error(net, xv, yv, config, runs))
-            save_state(path, net, state)
-    return outcome(net, state, config, runs, data)
+            save_state(path, net, dict(state, seconds=earlier + time.perf_counter() - start))
+    return Resumed(outcome(net, state, config, runs, data), earlier)
 
 
 def outcome(net, state, config, runs, data) -> dict:
