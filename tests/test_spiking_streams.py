@@ -27,6 +27,23 @@ def test_odd_test_set_is_refused():
         spiking_streams.check(dict(spiking_streams.QUICK, test_images=1050))
 
 
+def test_the_seconds_of_earlier_sessions_of_both_protocols_are_counted(monkeypatch):
+    """Each protocol's run may have resumed: the chunk's seconds add what both spent before."""
+    from falib.experiments import Resumed, compute_chunk
+
+    def resumed(config, backend, runs):
+        curve = np.zeros((len(runs), 2))
+        return Resumed({"images": np.arange(2), "online_images": np.arange(2), "val_error": curve,
+                        "online_error": curve, "final_test_error": curve[:, 0]}, 1000.0)
+
+    monkeypatch.setattr(spiking_streams.spiking, "compute", resumed)
+    monkeypatch.setattr(spiking_streams, "load_mnist", lambda: None)
+    monkeypatch.setattr(spiking_streams, "halves", lambda *args: np.zeros((2, 2)))
+    monkeypatch.setattr(spiking_streams, "least_squares", lambda *args: np.zeros(3))
+    arrays, meta = compute_chunk(spiking_streams.compute, spiking_streams.QUICK, falib.Backend(), [0, 1])
+    assert 2000 <= meta["seconds"] < 2010 and type(arrays) is dict
+
+
 @needs_mnist
 def test_quick_profile(run_cache):
     res = falib.reproduce("spiking-streams", "quick")

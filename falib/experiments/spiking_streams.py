@@ -18,7 +18,7 @@ from ..backend import Backend
 from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..plots import COLORS, WIDTH, curve, finish
-from . import Experiment
+from . import Experiment, Resumed
 from . import spiking
 
 PAPER = dict(spiking.PAPER, streams=[1, spiking.PAPER["streams"]],   # the paper's one stream, and ours
@@ -64,16 +64,17 @@ def least_squares(data, config) -> np.ndarray:
 
 def compute(config, backend, runs):
     """Per number of streams (axis 1): validation and online error curves, test error, test halves;
-    and the least-squares control."""
+    and the least-squares control. With the seconds that earlier sessions of the runs spent."""
     check(config)
-    data, done = load_mnist(), []
+    data, done, earlier = load_mnist(), [], 0.0
     for one in protocols(config):
         out = spiking.compute(one, backend, runs)
+        earlier += out.earlier
         done.append({**out, "test_halves": halves(one, backend, runs, data)})
     keys = ("val_error", "online_error", "final_test_error", "test_halves")
-    return {"images": done[0]["images"], "online_images": done[0]["online_images"],
-            "least_squares": least_squares(data, config),
-            **{k: np.stack([d[k] for d in done], axis=1) for k in keys}}
+    return Resumed({"images": done[0]["images"], "online_images": done[0]["online_images"],
+                    "least_squares": least_squares(data, config),
+                    **{k: np.stack([d[k] for d in done], axis=1) for k in keys}}, earlier)
 
 
 # --- what the runs say ----------------------------------------------------------------------
