@@ -116,6 +116,13 @@ def _pair(value, what: str) -> tuple:
     return tuple(value)
 
 
+def _stored(stored, again, what: str, call: str):
+    """A result the student stored is `again`, what their function returns when the check calls it
+    once more with the same arguments (a made-up number, or one from other settings, is not)."""
+    _same(stored, again, what, f"is not what {call} returns: store what your function gives, with the "
+          "arguments the check is given", atol=1e-3)
+
+
 def _torch_backend(what: str) -> Backend:
     """PyTorch (float64) for a check that must run the student's code on it too."""
     try:
@@ -278,9 +285,10 @@ def _mnist_tiny(**changes) -> dict:
 
 
 @_check
-def mnist_feedback_scales(final, error_and_angle):
-    """MNIST, exercise 1: ``final`` holds an (error, angle) pair per asked-for β, and
-    ``error_and_angle(beta, config, backend)`` gives the right pair on a tiny run, at two β."""
+def mnist_feedback_scales(final, error_and_angle, config, backend):
+    """MNIST, exercise 1: ``final`` holds an (error, angle) pair per asked-for β, its β = 2 entry what
+    ``error_and_angle(2, config, backend)`` returns, and that function gives the right pair on a
+    tiny run, at two β."""
     from .experiments import mnist
 
     _keys(final, (0.02, 0.2, 2, 20), "final")
@@ -288,43 +296,50 @@ def mnist_feedback_scales(final, error_and_angle):
         error, angle = _pair(value, f"final[{beta}]")
         _number(error, f"final[{beta}]'s test error (a fraction)", 0, 1)
         _number(angle, f"final[{beta}]'s angle (in degrees)", 0, 180)
-    config, backend = _mnist_tiny(), Backend(dtype="float32")
+    tiny, tiny_backend = _mnist_tiny(), Backend(dtype="float32")
     for beta in (0.2, 20):
-        out = mnist.train_variant("feedback_alignment", config, backend, [0], mnist.split(config),
+        out = mnist.train_variant("feedback_alignment", tiny, tiny_backend, [0], mnist.split(tiny),
                                   {"rule": "feedback_alignment", "scale": beta})
         want = (out["feedback_alignment/error"][0, -1], out["feedback_alignment/angle"][0, -1])
-        got = _pair(_call(f"error_and_angle({beta}, config, backend)", error_and_angle, beta, config, backend),
+        got = _pair(_call(f"error_and_angle({beta}, config, backend)", error_and_angle, beta, tiny, tiny_backend),
                     f"error_and_angle({beta}, config, backend)")
         for i, name in enumerate(("test error", "angle")):
             _same(got[i], want[i], f"the {name} from error_and_angle({beta}, config, backend) on a tiny config",
                   f"is not feedback alignment's final {name} with B's scale {beta}, trained on config's images "
                   "with the given backend", atol=1e-4)
+    call = "error_and_angle(2, config, backend)"
+    _stored(final[2], _pair(_call(call, error_and_angle, 2, config, backend), call), "final[2]", call)
     return "your function gives feedback alignment's final error and angle; which scales learn like backprop?"
 
 
 @_check
 def densities(runs, sparse_and_shallow):
-    """MNIST, exercise 2: ``runs`` holds a result per asked-for density, and
-    ``sparse_and_shallow(density, train_size, epochs)`` gives the right final errors and angle on a
-    tiny run."""
+    """MNIST, exercise 2: ``runs`` holds a result per asked-for density, its density-0.05 entry what
+    ``sparse_and_shallow(0.05)`` returns, and ``sparse_and_shallow(density, train_size, epochs)``
+    gives the right final errors and angle on a tiny run, at both densities."""
     from .experiments import mnist
     from .explorers import sparse_run
 
+    keys = ("sparse", "angle", "shallow")
     _keys(runs, (0.2, 0.05), "runs")
     for density in (0.2, 0.05):
-        for k in ("sparse", "angle", "shallow"):
+        for k in keys:
             _number(_entry(runs[density], k, f"runs[{density}]"), f"runs[{density}][{k!r}]", 0, 180 if k == "angle" else 1)
     size, epochs = 320, 2
-    sparse = sparse_run(0.2, size, epochs)
     config = dict(mnist.QUICK, train_size=size, test_size=1000, epochs=epochs, eta_drops=[], records_per_epoch=1)
     shallow = mnist.train_variant("shallow", config, Backend("torch", dtype="float32"), [0], mnist.split(config))
-    want = {"sparse": sparse["error"][0, -1], "angle": sparse["angle"][0, -1], "shallow": shallow["shallow/error"][0, -1]}
-    got = _call(f"sparse_and_shallow(0.2, {size}, {epochs})", sparse_and_shallow, 0.2, size, epochs)
-    for k, v in want.items():
-        _same(_entry(got, k, f"sparse_and_shallow(0.2, {size}, {epochs})"), v,
-              f"sparse_and_shallow(0.2, {size}, {epochs})[{k!r}]",
-              "is not the final value of that network trained on the first train_size images for the given epochs "
-              "(with explorers.sparse_run's settings)", atol=1e-4)
+    for density in (0.2, 0.05):
+        sparse, call = sparse_run(density, size, epochs), f"sparse_and_shallow({density}, {size}, {epochs})"
+        want = {"sparse": sparse["error"][0, -1], "angle": sparse["angle"][0, -1], "shallow": shallow["shallow/error"][0, -1]}
+        got = _call(call, sparse_and_shallow, density, size, epochs)
+        for k, v in want.items():
+            _same(_entry(got, k, call), v, f"{call}[{k!r}]", "is not the final value of that network at that density, "
+                  "trained on the first train_size images for the given epochs (with explorers.sparse_run's settings)",
+                  atol=1e-4)
+    call = "sparse_and_shallow(0.05)"
+    again = _call(call, sparse_and_shallow, 0.05)
+    for k in keys:
+        _stored(runs[0.05][k], _entry(again, k, call), f"runs[0.05][{k!r}]", call)
     return "your function compares sparse feedback alignment with the shallow network on the same images"
 
 
@@ -373,27 +388,32 @@ def _spiking_compare(fn, name: str, setting: str, values, key, differs: str):
 
 
 @_check
-def spiking_tau(errors, tau_error):
-    """Spiking, exercise 1: ``errors`` holds an error per asked-for τ, and ``tau_error(tau, config,
-    backend)`` gives the final test error of a tiny run, at two τ."""
+def spiking_tau(errors, tau_error, config, backend):
+    """Spiking, exercise 1: ``errors`` holds an error per asked-for τ, its τ = 0.9 entry what
+    ``tau_error(0.9, config, backend)`` returns, and that function gives the final test error of a
+    tiny run, at two τ."""
     _keys(errors, (0.9, 0.5, 0.2), "errors")
     for tau, error in errors.items():
         _number(error, f"errors[{tau}] (a test error, as a fraction)", 0, 1)
     _spiking_compare(tau_error, "tau_error", "tau", (0.2, 0.9), lambda r: r["final_test_error"][0],
                      "is not the final test error of run 0 trained on config's images with that tau")
+    call = "tau_error(0.9, config, backend)"
+    _stored(errors[0.9], _call(call, tau_error, 0.9, config, backend), "errors[0.9]", call)
     return "your function gives the final test error; how does it change with tau, and why?"
 
 
 @_check
-def spiking_streams(curves, streams_error):
-    """Spiking, exercise 2: ``curves`` holds an error per asked-for number of streams, and
-    ``streams_error(streams, config, backend)`` gives the last validation error of a tiny run, at
-    two numbers of streams."""
+def spiking_streams(curves, streams_error, config, backend):
+    """Spiking, exercise 2: ``curves`` holds an error per asked-for number of streams, its 50-stream
+    entry what ``streams_error(50, config, backend)`` returns, and that function gives the last
+    validation error of a tiny run, at two numbers of streams."""
     _keys(curves, (1, 20, 50), "curves")
     for streams, error in curves.items():
         _number(error, f"curves[{streams}] (a validation error, as a fraction)", 0, 1)
     _spiking_compare(streams_error, "streams_error", "streams", (1, 50), lambda r: r["val_error"][0, -1],
                      "is not run 0's validation error after training on config's images with that many streams")
+    call = "streams_error(50, config, backend)"
+    _stored(curves[50], _call(call, streams_error, 50, config, backend), "curves[50]", call)
     return "your function gives the validation error after training; compare the numbers of streams"
 
 

@@ -202,10 +202,10 @@ def error_and_angle_by_rule(beta, config, backend):
 def test_mnist_feedback_scales():
     from falib.experiments import mnist
 
-    backend, betas = Backend(dtype="float32"), (0.02, 0.2, 2, 20)
-    final = {beta: error_and_angle(beta, tiny_mnist(), backend) for beta in betas}
-    checks.mnist_feedback_scales(final, error_and_angle)
-    checks.mnist_feedback_scales({b: list(v) for b, v in final.items()}, error_and_angle_by_rule)
+    backend, betas, short = Backend(dtype="float32"), (0.02, 0.2, 2, 20), tiny_mnist(train_size=640)
+    final = {beta: error_and_angle(beta, short, backend) for beta in betas}
+    checks.mnist_feedback_scales(final, error_and_angle, short, backend)
+    checks.mnist_feedback_scales({b: list(v) for b, v in final.items()}, error_and_angle_by_rule, short, backend)
 
     def default_scale(beta, config, backend):
         out = mnist.train_variant("feedback_alignment", config, backend, [0], mnist.split(config))
@@ -216,12 +216,18 @@ def test_mnist_feedback_scales():
                                   {"rule": "feedback_alignment", "scale": beta})
         return out["feedback_alignment/error"][0, 0], out["feedback_alignment/angle"][0, 0]
 
-    fails(checks.mnist_feedback_scales, final, default_scale, says="is not feedback alignment's final test error")
-    fails(checks.mnist_feedback_scales, final, first_record, says="on a tiny config")
-    fails(checks.mnist_feedback_scales, final, lambda beta, config, backend: (0.1, 45.0), says="on a tiny config")
-    fails(checks.mnist_feedback_scales, {b: (100 * e, a) for b, (e, a) in final.items()}, error_and_angle,
-          says="test error (a fraction) should be one number in [0, 1]")
-    fails(checks.mnist_feedback_scales, {b: final[b] for b in betas[:3]}, error_and_angle, says="expected the keys")
+    fails(checks.mnist_feedback_scales, final, default_scale, short, backend, says="is not feedback alignment's final test error")
+    fails(checks.mnist_feedback_scales, final, first_record, short, backend, says="on a tiny config")
+    fails(checks.mnist_feedback_scales, final, lambda beta, config, backend: (0.1, 45.0), short, backend,
+          says="on a tiny config")
+    fails(checks.mnist_feedback_scales, {b: (100 * e, a) for b, (e, a) in final.items()}, error_and_angle, short,
+          backend, says="test error (a fraction) should be one number in [0, 1]")
+    fails(checks.mnist_feedback_scales, {b: final[b] for b in betas[:3]}, error_and_angle, short, backend,
+          says="expected the keys")
+    made_up = {beta: (0.1, 45.0) for beta in betas}
+    fails(checks.mnist_feedback_scales, made_up, error_and_angle, short, backend,
+          says="final[2] is not what error_and_angle(2, config, backend) returns")
+    fails(checks.mnist_feedback_scales, final, error_and_angle, tiny_mnist(), backend, says="final[2] is not what")
 
 
 def sparse_and_shallow(density, train_size=5000, epochs=2):
@@ -251,8 +257,15 @@ def test_densities():
         return out
 
     runs = {d: sparse_and_shallow(d, 320, 2) for d in (0.2, 0.05)}
-    checks.densities(runs, sparse_and_shallow)
-    checks.densities(runs, by_spec)
+
+    def tiny_defaults(density, train_size=320, epochs=2):
+        return sparse_and_shallow(density, train_size, epochs)
+
+    def tiny_by_spec(density, train_size=320, epochs=2):
+        return by_spec(density, train_size, epochs)
+
+    checks.densities(runs, tiny_defaults)
+    checks.densities(runs, tiny_by_spec)
 
     def swapped(density, train_size=5000, epochs=2):
         r = sparse_and_shallow(density, train_size, epochs)
@@ -262,8 +275,14 @@ def test_densities():
         return dict(sparse_and_shallow(density, train_size, epochs),
                     shallow=sparse_and_shallow(density, 640, epochs)["shallow"])
 
+    def fixed_density(density, train_size=5000, epochs=2):
+        return sparse_and_shallow(0.2, train_size, epochs)
+
     fails(checks.densities, runs, swapped, says="['sparse'] is not the final value")
     fails(checks.densities, runs, fixed_images, says="['shallow'] is not the final value")
+    fails(checks.densities, {d: runs[0.2] for d in runs}, fixed_density, says="sparse_and_shallow(0.05, 320, 2)['sparse']")
+    made_up = {d: {"sparse": 0.1, "angle": 45.0, "shallow": 0.2} for d in runs}
+    fails(checks.densities, made_up, tiny_defaults, says="runs[0.05]['sparse'] is not what sparse_and_shallow(0.05) returns")
     fails(checks.densities, {d: explorers.sparse_run(d, 320, 2) for d in (0.2, 0.05)}, sparse_and_shallow,
           says="runs[0.2] has no entry 'sparse'")
 
@@ -303,6 +322,13 @@ def test_stopping_epoch():
 
 # spiking
 
+def tiny_spiking():
+    from falib.experiments import spiking
+
+    return dict(spiking.QUICK, runs=1, images=100, test_every=100, online_every=50, val_images=100,
+                test_images=100, rate_images=100, compare_images=0)
+
+
 def tau_error(tau, config, backend):
     from falib.experiments import spiking
 
@@ -313,10 +339,11 @@ def tau_error(tau, config, backend):
 def test_spiking_tau():
     from falib.experiments import spiking
 
-    errors = {0.9: 0.1, 0.5: 0.2, 0.2: 0.6}
-    checks.spiking_tau(errors, tau_error)
+    short, backend = tiny_spiking(), Backend(dtype="float32")
+    errors = {tau: tau_error(tau, short, backend) for tau in (0.9, 0.5, 0.2)}
+    checks.spiking_tau(errors, tau_error, short, backend)
     checks.spiking_tau(errors, lambda tau, config, backend: spiking.compute(
-        {**config, "tau": tau}, backend, runs=[0])["final_test_error"].item())
+        {**config, "tau": tau}, backend, runs=[0])["final_test_error"].item(), short, backend)
 
     def validation(tau, config, backend):
         return spiking.compute(dict(config, tau=tau), backend, [0])["val_error"][0, -1]
@@ -324,11 +351,14 @@ def test_spiking_tau():
     def fixed_tau(tau, config, backend):
         return spiking.compute(config, backend, [0])["final_test_error"][0]
 
-    fails(checks.spiking_tau, errors, validation, says="is not the final test error")
-    fails(checks.spiking_tau, errors, fixed_tau, says="tau_error(0.2, config, backend)")
-    fails(checks.spiking_tau, errors, lambda tau, config, backend: 0.9, says="is not the final test error")
-    fails(checks.spiking_tau, {tau: 100 * e for tau, e in errors.items()}, tau_error, says="should be one number in [0, 1]")
-    fails(checks.spiking_tau, {0.9: 0.1}, tau_error, says="expected the keys")
+    fails(checks.spiking_tau, errors, validation, short, backend, says="is not the final test error")
+    fails(checks.spiking_tau, errors, fixed_tau, short, backend, says="tau_error(0.2, config, backend)")
+    fails(checks.spiking_tau, errors, lambda tau, config, backend: 0.9, short, backend, says="is not the final test error")
+    fails(checks.spiking_tau, {tau: 100 * e for tau, e in errors.items()}, tau_error, short, backend,
+          says="should be one number in [0, 1]")
+    fails(checks.spiking_tau, {0.9: 0.1}, tau_error, short, backend, says="expected the keys")
+    fails(checks.spiking_tau, {0.9: 0.123, 0.5: 0.2, 0.2: 0.6}, tau_error, short, backend,
+          says="errors[0.9] is not what tau_error(0.9, config, backend) returns")
 
 
 @needs_mnist
@@ -338,10 +368,11 @@ def test_spiking_streams():
     def streams_error(streams, config, backend):
         return float(spiking.compute(dict(config, streams=streams), backend, [0])["val_error"][0, -1])
 
-    curves = {1: 0.3, 20: 0.31, 50: 0.35}
-    checks.spiking_streams(curves, streams_error)
+    short, backend = dict(tiny_spiking(), online_every=100), Backend(dtype="float32")
+    curves = {M: streams_error(M, short, backend) for M in (1, 20, 50)}
+    checks.spiking_streams(curves, streams_error, short, backend)
     checks.spiking_streams(curves, lambda M, config, backend: spiking.compute(
-        {**config, "streams": M}, backend, runs=[0])["val_error"][0][-1].item())
+        {**config, "streams": M}, backend, runs=[0])["val_error"][0][-1].item(), short, backend)
 
     def fixed_streams(M, config, backend):
         return spiking.compute(config, backend, [0])["val_error"][0, -1]
@@ -349,11 +380,15 @@ def test_spiking_streams():
     def test_error(M, config, backend):
         return spiking.compute(dict(config, streams=M), backend, [0])["final_test_error"][0]
 
-    fails(checks.spiking_streams, curves, fixed_streams, says="is not run 0's validation error")
-    fails(checks.spiking_streams, curves, test_error, says="is not run 0's validation error")
-    fails(checks.spiking_streams, curves, lambda M, config, backend: 0.88, says="is not run 0's validation error")
-    fails(checks.spiking_streams, {1: None, 20: 0.31, 50: 0.35}, streams_error, says="should be one number in [0, 1]")
-    fails(checks.spiking_streams, {1: "low", 20: 0.31, 50: 0.35}, streams_error, says="should be numbers")
+    fails(checks.spiking_streams, curves, fixed_streams, short, backend, says="is not run 0's validation error")
+    fails(checks.spiking_streams, curves, test_error, short, backend, says="is not run 0's validation error")
+    fails(checks.spiking_streams, curves, lambda M, config, backend: 0.88, short, backend,
+          says="is not run 0's validation error")
+    fails(checks.spiking_streams, {1: None, 20: 0.31, 50: 0.35}, streams_error, short, backend,
+          says="should be one number in [0, 1]")
+    fails(checks.spiking_streams, {1: "low", 20: 0.31, 50: 0.35}, streams_error, short, backend, says="should be numbers")
+    fails(checks.spiking_streams, {1: 0.3, 20: 0.31, 50: 0.123}, streams_error, short, backend,
+          says="curves[50] is not what streams_error(50, config, backend) returns")
 
 
 class Spikes(SpikingNetwork):
