@@ -88,27 +88,26 @@ def test_student_stubs_raise_and_their_checks_fail(path, monkeypatch, tmp_path):
 
 
 
-def body_statements(source: str) -> list[str]:
-    """The statements of every function and method body in `source` (docstrings left out), and
-    the expressions they return or assign."""
-    tree, found = ast.parse(source), []
-    for node in ast.walk(tree):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            for stmt in node.body:
-                if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
-                    continue
-                found.append(ast.get_source_segment(source, stmt))
-                value = getattr(stmt, "value", None)
-                if isinstance(value, ast.AST) and not isinstance(value, ast.Constant):
-                    found.append(ast.get_source_segment(source, value))
+def answer_parts(solution: str, starter: str) -> list[str]:
+    """The statements and calls of `solution`, at any depth (imports, definitions and docstrings
+    left out), that the starter's own code does not already hold: what the student is to write."""
+    given = {ast.unparse(node) for node in ast.walk(ast.parse(starter))}
+    found = []
+    for node in ast.walk(ast.parse(solution)):
+        if isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) or (
+                isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
+            continue
+        if isinstance(node, (ast.stmt, ast.Call)) and ast.unparse(node) not in given:
+            found += [ast.get_source_segment(solution, node), ast.unparse(node)]
     return [s for s in found if len(s) > 12]
 
 
 @pytest.mark.parametrize("path", WITH_EXERCISES, ids=lambda p: p.stem)
 def test_starters_point_the_way_without_the_answer(path):
-    """No statement of a solution's functions and methods appears in its starter (the hint)."""
+    """No statement or call of a solution, beyond what its starter's code holds, appears in the
+    starter's comments or messages (the hint names the tools, not the calls)."""
     for cell in nbformat.read(path, 4).cells:
         if course.role(cell) == "solution":
             stub = course.starter(cell)
-            given = [s for s in body_statements(cell["source"]) if s in stub]
-            assert not given, f"{path.name}: the starter holds lines of the solution: {given}"
+            given = sorted({s for s in answer_parts(cell["source"], stub) if s in stub})
+            assert not given, f"{path.name}: the starter holds parts of the solution: {given}"
