@@ -231,7 +231,7 @@ def search_figure(res):
 
 
 EXPERIMENT = Experiment("linear", "Fig. 2: linear 30-20-10 network", {"quick": QUICK, "paper": PAPER},
-                        compute, claims, order=2)
+                        compute, claims, order=2, shared=("step",))
 
 
 def prose(res, paper=None) -> dict:

@@ -331,7 +331,8 @@ def pinv_figure(res):
 
 
 EXPERIMENT = Experiment("mechanics", "Fig. 5: the mechanics of feedback alignment, 20-1000-20",
-                        {"quick": QUICK, "paper": PAPER}, compute, claims, order=6)
+                        {"quick": QUICK, "paper": PAPER}, compute, claims, order=6,
+                        shared=("step", "phase1/step", "phase2/step", "phase3/step", "control/step", "linear/step"))
 
 
 def prose(res) -> dict:
