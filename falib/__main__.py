@@ -10,10 +10,10 @@ import time
 import traceback
 from pathlib import Path
 
-from .backend import BACKENDS, DEVICES, DTYPES, Backend, ChoiceError
+from .backend import BACKENDS, DEVICES, DTYPES, Backend
 from .data import MnistError
 from .engines import EngineError, executor
-from .experiments import PROFILES, get, names, reproduce
+from .experiments import PROFILES, ChoiceError, get, names, reproduce
 from .results import ResultsError, cache_dir
 from .training import DivergenceError
 
@@ -88,13 +88,17 @@ def main(argv=None) -> int:
 def command(args) -> int:
     experiment = get(args.experiment)
     config = experiment.config(args.profile)
-    backend = Backend(args.backend or experiment.backend.name, args.device, args.dtype or config["dtype"])
     recompute = args.command == "reproduce"
+    backend = chosen(Backend, args.backend or experiment.backend.name, args.device, args.dtype or config["dtype"])
+    if recompute:
+        chosen(lambda: backend.xp)   # its array library is installed
     with executor(args.jobs if recompute else 1, args.scheduler if recompute else None) as chunks:
         results = reproduce(args.experiment, args.profile, backend=backend, folder=args.out,
                             recompute=recompute, executor=chunks)
     if recompute:
-        print(f"{experiment.title}: {results.meta['seconds']} s on {backend.name}/{backend.device} "
+        untimed = results.meta.get("untimed_cells")
+        left_out = f" (not counting {untimed} cells reused untimed)" if untimed else ""
+        print(f"{experiment.title}: {results.meta['seconds']} s{left_out} on {backend.name}/{backend.device} "
               f"({backend.dtype}); saved {results.file_name}")
     stale = experiment.stale(results)
     if stale:
@@ -106,6 +110,14 @@ def command(args) -> int:
     print(f"{experiment.title} [{args.profile}]")
     print(claims)
     return 0 if claims.ok else CLAIM_FAILED
+
+
+def chosen(make, *args):
+    """``make(*args)``, whose errors all say that a backend, device or float type cannot be used."""
+    try:
+        return make(*args)
+    except (ValueError, ImportError, RuntimeError) as err:
+        raise ChoiceError(str(err)) from err
 
 
 def where(err: BaseException) -> str:

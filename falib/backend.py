@@ -19,18 +19,9 @@ DEVICES = ("cpu", "cuda")
 DTYPES = ("float32", "float64")
 
 
-class ChoiceError(ValueError):
-    """A choice (experiment, profile, backend, device, float type) that falib does not offer, or
-    that this machine cannot run; the message names it and what to choose instead."""
-
-
-class MissingTorch(ChoiceError, ImportError):
-    """The torch backend was chosen where PyTorch is not installed."""
-
-
 def _choose(kind: str, value: str, valid: tuple[str, ...]) -> str:
     if value not in valid:
-        raise ChoiceError(f"unknown {kind} {value!r}; choose one of: {', '.join(valid)}")
+        raise ValueError(f"unknown {kind} {value!r}; choose one of: {', '.join(valid)}")
     return value
 
 
@@ -38,7 +29,7 @@ def _torch():
     try:
         import torch
     except ImportError as err:
-        raise MissingTorch(
+        raise ImportError(
             "the torch backend needs PyTorch, which is not installed: "
             "pip install 'falib[torch]' (or pip install torch)"
         ) from err
@@ -58,9 +49,9 @@ class Backend:
         _choose("device", self.device, DEVICES)
         _choose("dtype", self.dtype, DTYPES)
         if self.name == "numpy" and self.device != "cpu":
-            raise ChoiceError("the numpy backend runs on the CPU only; use backend 'torch' for CUDA")
+            raise ValueError("the numpy backend runs on the CPU only; use backend 'torch' for CUDA")
         if self.name == "torch" and self.device == "cuda" and not _torch().cuda.is_available():
-            raise ChoiceError(
+            raise RuntimeError(
                 "device 'cuda' was asked for, but PyTorch sees no CUDA GPU on this machine; "
                 "use device 'cpu' (or install a CUDA build of torch on a machine with a GPU)"
             )

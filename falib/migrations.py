@@ -62,10 +62,16 @@ MIGRATIONS = {"linear": rules_as_specs, "mnist": rules_as_specs, "mechanics": ru
               "deep": deep_rules_as_specs}
 
 
+RESUMED = {"spiking", "spiking-streams"}   # runs that may have resumed before a saved state kept their seconds
+RESUMED_NOTE = "if a run resumed, its earlier sessions were not timed: the seconds count only the session that finished it"
+
+
 def into_cells(res: Results) -> dict | None:
     """Every experiment: results computed whole became cells. Each cell is listed with the
-    fingerprint of today's code, which the stored-run tests check reproduces it, and an equal
-    share of the run's seconds (the whole run was timed, not its cells)."""
+    fingerprint of today's code, which the stored-run tests check reproduces it. The whole run
+    was timed, not its cells: ``meta["seconds"]`` stays the run's, and a cell's seconds are
+    those only if it is the only cell, else unknown (None). Results of an experiment in
+    `RESUMED` say that their seconds may miss earlier sessions (``meta["seconds_note"]``)."""
     if "cells" in res.meta:
         return None
     from .experiments import get
@@ -75,8 +81,9 @@ def into_cells(res: Results) -> dict | None:
     if stray:
         raise ResultsError(f"{res.name} results hold arrays that no cell owns ({', '.join(stray)}); they were "
                            "computed by other code: recompute them")
-    seconds = round(res.meta.get("seconds", 0) / len(cells), 2)
-    return {"cells": [cell.entry(res.name, res.origin, cell.code(), seconds) for cell in cells]}
+    seconds = res.meta.get("seconds") if len(cells) == 1 else None
+    note = {"seconds_note": RESUMED_NOTE} if res.name in RESUMED else {}
+    return {"cells": [cell.entry(res.name, res.origin, cell.code(), seconds) for cell in cells]} | note
 
 
 def migrated(res: Results) -> Results | None:

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from falib import Backend
-from falib.backend import ChoiceError, to_numpy
+from falib.backend import to_numpy
 
 
 def test_same_seed_same_numbers_on_every_backend():
@@ -36,7 +36,7 @@ def test_cuda_without_gpu_is_a_clear_error():
 
     if torch.cuda.is_available():
         pytest.skip("this machine has a GPU")
-    with pytest.raises(ChoiceError, match="PyTorch sees no CUDA GPU"):
+    with pytest.raises(RuntimeError, match="PyTorch sees no CUDA GPU"):
         Backend("torch", "cuda")
 
 

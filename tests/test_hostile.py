@@ -389,7 +389,7 @@ def saved_state(tmp_path):
     net = spiking.network(TINY, falib.Backend(), [0, 1])
     path = tmp_path / "state.npz"
     spiking.save_state(path, net, {"position": 3, "shown": [0, 6], "val_error": [np.ones(2), np.zeros(2)],
-                                   "online": [np.ones(2)]})
+                                   "online": [np.ones(2)], "seconds": 1.0})
     return path, net
 
 

@@ -49,3 +49,18 @@ def test_an_earlier_note_is_kept_as_one_step():
     res = migrated(Results("linear", "paper", old_form("linear", config), {"x": np.arange(3.0)}, meta))
     assert res.meta["migrated"][0] == "format 1 to 2" and res.meta["migrated"][1]["by"] == "rules_as_specs"
     assert res.meta["migrated"][2]["by"] == "into_cells" and len(res.meta["migrated"]) == 3
+
+
+def test_cells_of_a_run_timed_whole_have_unknown_seconds():
+    """The migration into cells makes up no per-cell time: several cells are listed with None and
+    the run's measured total stays; a single cell is the whole run; a spiking run says its time
+    may miss earlier sessions."""
+    from falib.experiments import spiking
+
+    for module, cells in ((mnist, 4), (linear, 1), (spiking, 1)):
+        config = module.EXPERIMENT.config("paper")
+        meta = {"backend": "numpy", "device": "cpu", "dtype": config["dtype"], "runs": [0], "seconds": 120.0}
+        res = migrated(Results(module.EXPERIMENT.name, "paper", config, {}, meta))
+        assert len(res.meta["cells"]) == cells and res.meta["seconds"] == 120.0
+        assert [c["seconds"] for c in res.meta["cells"]] == ([None] * cells if cells > 1 else [120.0])
+        assert ("seconds_note" in res.meta) == (module is spiking)

@@ -47,6 +47,26 @@ def registry(monkeypatch):
     return use
 
 
+def test_seconds_are_measured_never_shared_out():
+    """Runs reused from a cell whose own time is unknown (a migrated file of several cells lists
+    None), or some of a cell's runs, leave that cell's seconds unknown: the total counts only
+    what was timed, and says how many cells it leaves out."""
+    calls = []
+    old = toy(calls).run("quick", runs=[0, 1])
+    old.meta["cells"][0]["seconds"] = None
+    more = toy(calls).run("quick", reuse=old)
+    assert calls == [[0], [1], [2], [3]] and more.meta["cells"][0]["seconds"] is None
+    assert more.meta["untimed_cells"] == 1
+    whole = toy(calls).run("quick")
+    whole.meta["cells"][0]["seconds"] = whole.meta["seconds"] = 100.0
+    before = len(calls)
+    some = toy(calls).run("quick", runs=[0, 1, 2], reuse=whole)   # no share of the 100 s is made up
+    assert len(calls) == before and some.meta["cells"][0]["seconds"] is None
+    assert some.meta["seconds"] == 0 and some.meta["untimed_cells"] == 1
+    timed = toy(calls).run("quick")
+    assert "untimed_cells" not in timed.meta and timed.meta["cells"][0]["seconds"] == timed.meta["seconds"]
+
+
 def test_chunks_join_along_the_run_axis():
     calls = []
     chunked, whole = toy(calls).run("quick"), toy(calls, chunk=None).run("quick")

@@ -29,11 +29,11 @@ def test_odd_test_set_is_refused():
 
 def test_the_seconds_of_earlier_sessions_of_both_protocols_are_counted(monkeypatch):
     """Each protocol's run may have resumed: the chunk's seconds add what both spent before."""
-    from falib.experiments import Resumed, compute_chunk
+    from falib.experiments import compute_chunk
 
     def resumed(config, backend, runs):
         curve = np.zeros((len(runs), 2))
-        return Resumed({"images": np.arange(2), "online_images": np.arange(2), "val_error": curve,
+        return spiking_streams.spiking.Resumed({"images": np.arange(2), "online_images": np.arange(2), "val_error": curve,
                         "online_error": curve, "final_test_error": curve[:, 0]}, 1000.0)
 
     monkeypatch.setattr(spiking_streams.spiking, "compute", resumed)

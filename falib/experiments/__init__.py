@@ -16,13 +16,18 @@ from typing import Callable, Sequence
 import numpy as np
 
 from .. import provenance
-from ..backend import Backend, ChoiceError
+from ..backend import Backend
 from ..cells import Cell
 from ..claims import Claims
 from ..engines import EngineError
 from ..results import Results, ResultsError, cache_dir, env, file_name, find, inside, results_dir, writable
 
 PROFILES = ("quick", "paper")
+
+
+class ChoiceError(ValueError):
+    """A choice (experiment, profile, backend, device, float type) that falib does not offer, or
+    that this machine cannot run; the message names it and what to choose instead."""
 
 
 @dataclass(frozen=True)
@@ -139,7 +144,7 @@ class Experiment:
             return None
         rows = [reuse.meta["runs"].index(r) for r in have]
         arrays = {k: a if k in self.shared else a[rows] for k, a in reuse.arrays.items() if cell.holds(k)}
-        seconds = entry["seconds"] * len(have) / len(reuse.meta["runs"])
+        seconds = entry["seconds"] if len(have) == len(reuse.meta["runs"]) else None   # a share is unknown
         return Results(self.name, reuse.profile, cell.record, arrays,
                        dict(reuse.meta, runs=have, seconds=seconds, code=code))
 
@@ -207,13 +212,24 @@ class Experiment:
             for k in first:
                 if k not in self.shared:
                     arrays[k] = np.concatenate([rows[r][0].arrays[k][rows[r][1]][None] for r in runs])
-            seconds = round(sum(p.meta["seconds"] for p in parts), 2)
-            entries.append(cell.entry(self.name, origin(backend), code, seconds))
+            timed = [p.meta["seconds"] for p in parts]
+            entries.append(cell.entry(self.name, origin(backend), code,
+                                      None if None in timed else round(sum(timed), 2)))
             metas += [p.meta for p in parts]
-        meta = {k: _same(metas, k) for k in metas[0] if k not in ("runs", "seconds", "cells", "migrated")}
-        meta |= {"runs": runs, "seconds": round(sum(e["seconds"] for e in entries), 2), "cells": entries,
-                 "git": provenance.git_commit()}
-        return Results(self.name, profile, config, arrays | shared, meta)
+        meta = {k: _same(metas, k) for k in metas[0]
+                if k not in ("runs", "seconds", "seconds_note", "untimed_cells", "cells", "migrated")}
+        meta |= {"runs": runs, "seconds": round(sum(m["seconds"] for m in metas if m["seconds"] is not None), 2),
+                 "cells": entries, "git": provenance.git_commit()}
+        return Results(self.name, profile, config, arrays | shared, meta | seconds_note(metas, entries))
+
+
+def seconds_note(metas: list[dict], entries: list[dict]) -> dict:
+    """What the seconds of merged parts leave out: ``untimed_cells``, how many cells hold runs that
+    were timed only as part of a whole run (reused from a migrated file, or some of a cell's runs),
+    whose time is not counted; and the parts' ``seconds_note``."""
+    notes = list(dict.fromkeys(m["seconds_note"] for m in metas if m.get("seconds_note")))
+    untimed = sum(e["seconds"] is None for e in entries)
+    return ({"seconds_note": "; ".join(notes)} if notes else {}) | ({"untimed_cells": untimed} if untimed else {})
 
 
 def origin(backend: Backend) -> dict:
@@ -230,19 +246,11 @@ def chunk_dir(checkpoints: Path, cell: Cell, runs: Sequence[int]) -> Path:
     return Path(checkpoints) / f"{cell.name + '-' if cell.labels else ''}runs-{runs[0]}-{runs[-1]}"
 
 
-class Resumed(dict):
-    """The arrays of a computation that resumed from a state saved by earlier sessions, with the
-    seconds those sessions spent computing (`earlier`)."""
-
-    def __init__(self, arrays: dict, earlier: float):
-        super().__init__(arrays)
-        self.earlier = earlier
-
-
 def compute_chunk(compute, config, backend, runs) -> tuple[dict, dict]:
     """``compute(config, backend, runs)``, timed, with the provenance of where it ran: there the
     fingerprint of its code is taken, before computing. The seconds are the sum over sessions: a
-    computation that resumed (:class:`Resumed`) adds those its earlier sessions spent."""
+    computation that resumed returns arrays whose ``earlier`` attribute holds the seconds its
+    earlier sessions spent (:class:`falib.experiments.spiking.Resumed`)."""
     code, start = provenance.code(provenance.target(compute)), time.perf_counter()
     arrays = compute(config, backend, runs)
     seconds = time.perf_counter() - start + getattr(arrays, "earlier", 0.0)

@@ -24,7 +24,7 @@ from ..plots import COLORS, WIDTH, curve, finish, panel_label
 from ..results import ResultsError, cache_dir, read, write
 from ..spiking import SpikingNetwork, class_targets, classify, present
 from ..training import DivergenceError, progress_bar
-from . import Experiment, Resumed
+from . import Experiment
 
 ORDER_STREAM, TEST_SPIKES, PROBE_SPIKES = 0, 4, 5
 
@@ -248,6 +248,15 @@ def begin(net, config, backend, runs, data, stream) -> dict:
 def validation(data, config):
     n = config["train_images"]
     return data.x_train[n:n + config["val_images"]], data.y_train[n:n + config["val_images"]]
+
+
+class Resumed(dict):
+    """The arrays of a run that resumed from a state saved by earlier sessions, with the seconds
+    those sessions spent computing (`earlier`), which :func:`falib.experiments.compute_chunk` adds."""
+
+    def __init__(self, arrays: dict, earlier: float):
+        super().__init__(arrays)
+        self.earlier = earlier
 
 
 def compute(config, backend, runs):

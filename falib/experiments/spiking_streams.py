@@ -18,7 +18,7 @@ from ..backend import Backend
 from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..plots import COLORS, WIDTH, curve, finish
-from . import Experiment, Resumed
+from . import Experiment
 from . import spiking
 
 PAPER = dict(spiking.PAPER, streams=[1, spiking.PAPER["streams"]],   # the paper's one stream, and ours
@@ -72,7 +72,7 @@ def compute(config, backend, runs):
         earlier += out.earlier
         done.append({**out, "test_halves": halves(one, backend, runs, data)})
     keys = ("val_error", "online_error", "final_test_error", "test_halves")
-    return Resumed({"images": done[0]["images"], "online_images": done[0]["online_images"],
+    return spiking.Resumed({"images": done[0]["images"], "online_images": done[0]["online_images"],
                     "least_squares": least_squares(data, config),
                     **{k: np.stack([d[k] for d in done], axis=1) for k in keys}}, earlier)
 
