@@ -169,3 +169,12 @@ def test_results_hold_one_current_file_per_experiment():
         config = experiment.config("paper")
         current.add(file_name(name, "paper", config, falib.experiments.origin(experiment.default_backend(config))))
     assert {p.name for p in REPO_RESULTS.iterdir()} <= current
+
+
+def test_an_array_without_a_run_axis_must_be_declared_shared():
+    """A record schedule the experiment forgot to declare shared is refused, not sliced per run."""
+    from .test_results import toy
+
+    forgetful = dataclasses.replace(toy([]), shared=())
+    with pytest.raises(falib.results.ResultsError, match=r"step.*`shared`"):
+        forgetful.run("quick", runs=[0, 1])

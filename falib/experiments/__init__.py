@@ -169,8 +169,7 @@ class Experiment:
                      None if profile == "paper" else code)
         if found is None or found.meta.get("runs") != runs:
             return None
-        odd = sorted(k for k, a in found.arrays.items()
-                     if k not in self.shared and (a.ndim == 0 or len(a) != len(runs)))
+        odd = self._without_runs(found.arrays, runs)
         if odd:
             raise ResultsError(f"checkpoint {found.source} is altered: its arrays {', '.join(odd)} do not hold "
                                f"{len(runs)} runs; delete it, then run the same command again")
@@ -189,9 +188,17 @@ class Experiment:
         if stray:
             raise ResultsError(f"the cell {cell.labels} of {self.name} computed arrays it does not own: "
                                f"{', '.join(stray)}; its grid must list them in the cell's `owns`")
+        odd = self._without_runs(part.arrays, part.meta["runs"])
+        if odd:
+            raise ResultsError(f"{self.name} computed arrays that do not hold one entry per run: {', '.join(odd)}; "
+                               "an array that is the same for every run must be listed in the experiment's `shared`")
         if checkpoints is not None:
             part.save(own(chunk_dir(checkpoints, cell, part.meta["runs"]), checkpoints))
         return part
+
+    def _without_runs(self, arrays: dict, runs) -> list[str]:
+        """The arrays, shared ones aside, whose leading axis does not hold the runs `runs`."""
+        return sorted(k for k, a in arrays.items() if k not in self.shared and (a.ndim == 0 or len(a) != len(runs)))
 
     def _merge(self, profile, config, backend, runs, cells, codes, pieces) -> Results:
         """One set of arrays from the cells' pieces: per-run arrays in the order of `runs`."""
