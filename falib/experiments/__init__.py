@@ -257,7 +257,7 @@ def compute_chunk(compute, config, backend, runs) -> tuple[dict, dict]:
     """``compute(config, backend, runs)``, timed, with the provenance of where it ran: there the
     fingerprint of its code is taken, before computing. The seconds are the sum over sessions: a
     computation that resumed returns arrays whose ``earlier`` attribute holds the seconds its
-    earlier sessions spent (:class:`falib.experiments.spiking.Resumed`)."""
+    earlier sessions spent (a ``Resumed`` result of the spiking experiment)."""
     code, start = provenance.code(provenance.target(compute)), time.perf_counter()
     arrays = compute(config, backend, runs)
     seconds = time.perf_counter() - start + getattr(arrays, "earlier", 0.0)
