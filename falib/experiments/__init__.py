@@ -93,8 +93,8 @@ class Experiment:
         The configuration recorded is the one computed: its ``dtype`` is the backend's. Runs of
         a cell that `reuse` (earlier results of the same origin) holds, computed with the same
         configuration and code, are taken from it. With a `checkpoints` folder, every finished
-        chunk is saved there and a chunk found there (same experiment, profile, cell and origin;
-        for the quick profile also the same code) is loaded instead of computed. With an
+        chunk is saved there and a chunk found there (same experiment, profile, cell, origin and
+        code: a run never mixes two versions of the code) is loaded instead of computed. With an
         `executor` (``concurrent.futures``-like: a process pool, or a Dask cluster's
         ``falib.engines.Cluster``) the chunks left to compute run on it; checkpoints are
         saved here, as each chunk arrives. A chunk reports the fingerprint of the code that
@@ -165,8 +165,7 @@ class Experiment:
         """The checkpoint of `runs` of `cell`, if there is a current one (see :meth:`run`)."""
         if checkpoints is None:
             return None
-        found = find(self.name, profile, cell.record, origin(backend), chunk_dir(checkpoints, cell, runs),
-                     None if profile == "paper" else code)
+        found = find(self.name, profile, cell.record, origin(backend), chunk_dir(checkpoints, cell, runs), code)
         if found is None or found.meta.get("runs") != runs:
             return None
         odd = self._without_runs(found.arrays, runs)
