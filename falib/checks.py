@@ -110,9 +110,9 @@ def _number(value, what: str, low: float, high: float):
             f"{v.ravel()[:4]}")
 
 
-def _pair(value, what: str) -> tuple:
-    _expect(isinstance(value, (tuple, list)) and len(value) == 2, f"{what} should be a pair (error, angle), "
-            f"got {value!r}")
+def _pair(value, what: str, parts: str = "(error, angle)") -> tuple:
+    _expect(isinstance(value, (tuple, list)) and len(value) == 2, f"{what} should be a pair {parts}, "
+            f"got {type(value).__name__}")
     return tuple(value)
 
 
@@ -356,9 +356,8 @@ def stopping_epoch(epoch, valid, epochs, validation_curve):
             f"epoch ({epoch}) is not where valid is lowest")
     config, backend = _mnist_tiny(validation=True, epochs=2), Backend(dtype="float32")
     out = mnist.train_variant("backprop", config, backend, [0], mnist.split(config))
-    got = _call("validation_curve(config, backend)", validation_curve, config, backend)
-    _expect(isinstance(got, tuple) and len(got) == 2, f"validation_curve(config, backend) should return a pair "
-            f"(valid, epochs), got {type(got).__name__}")
+    got = _pair(_call("validation_curve(config, backend)", validation_curve, config, backend),
+                "validation_curve(config, backend)", "(valid, epochs)")
     _same(got[1], out["epoch"], "the epochs from validation_curve on a tiny config", "are not the epochs of its records")
     _same(got[0], out["backprop/error"][0], "the error curve from validation_curve on a tiny config",
           "is not backprop's error on the validation images (config has validation=True) over training", atol=1e-4)

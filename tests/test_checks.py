@@ -300,7 +300,7 @@ def test_stopping_epoch():
 
     def by_hand(config, backend):
         out = mnist.train_variant("backprop", dict(config), backend, runs=[0], data=mnist.split(config))
-        return np.asarray(out["backprop/error"])[0, :], list(out["epoch"])
+        return [np.asarray(out["backprop/error"])[0, :], list(out["epoch"])]   # a list is a pair too
 
     valid, epochs = validation_curve(tiny_mnist(validation=True, epochs=3), Backend(dtype="float32"))
     checks.stopping_epoch(epochs[np.argmin(valid)], valid, epochs, validation_curve)
