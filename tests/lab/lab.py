@@ -119,31 +119,57 @@ class Lab:
         sys.stdout.write((self.dir / "lab.log").read_text()[-3000:] if self.process.returncode not in (0, -15) else "")
 
 
+def _dismiss_dialogs(page, seen: list[str]):
+    """Accept any dialog JupyterLab shows (on a first start: "Select Kernel", whose default is the
+    notebook's own kernel), remembering its text: a dialog can open at any moment and would
+    otherwise swallow the clicks that follow."""
+    for _ in range(10):
+        dialog = page.locator(".jp-Dialog")
+        if not dialog.count():
+            return
+        seen.append(" ".join(dialog.first.inner_text().split())[:300])
+        accept = dialog.first.locator(".jp-mod-accept")
+        if accept.count():
+            accept.first.click(timeout=5_000)
+        else:
+            page.keyboard.press("Escape")
+        time.sleep(1)
+    raise RuntimeError(f"a JupyterLab dialog does not close: {seen[-1]}")
+
+
 def run_notebook(browser, lab: Lab, path: str, timeout: float = 900, screenshot: Path | None = None) -> dict:
     """Open `path` (relative to the lab's root) in a fresh page, run all cells, wait until none is
-    running, and return what the notebook shows (READ)."""
+    running, and return what the notebook shows (READ), with the text of any dialog it dismissed."""
+    from playwright.sync_api import Error as PlaywrightError
+
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith((lab.url, "data:")) else r.abort())
+    dialogs: list[str] = []
     try:
         page.goto(f"{lab.url}lab/tree/{path}?reset", wait_until="load", timeout=120_000)
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
         deadline = time.time() + timeout
         while not (state := page.evaluate(READ))["started"]:   # a kernel still starting ignores "Run All"
             if time.time() > deadline:
-                raise TimeoutError(f"{path}: no cell ran")
-            if page.locator(".jp-Dialog .jp-mod-accept").count():   # "Select Kernel": the notebook's own
-                page.click(".jp-Dialog .jp-mod-accept")
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+                raise TimeoutError(f"{path}: no cell ran; dialogs shown: {dialogs}")
+            try:
+                _dismiss_dialogs(page, dialogs)
+                page.click(".lm-MenuBar-itemLabel:text-is('Run')", timeout=10_000)
+                page.click(".lm-Menu-itemLabel:text-is('Run All Cells')", timeout=10_000)
+            except PlaywrightError:   # a dialog opened between the look and the click: look again
+                if not page.locator(".jp-Dialog").count():
+                    page.keyboard.press("Escape")   # close the menu if it is open
+                continue
             time.sleep(5)
         while state["running"]:
             if time.time() > deadline:
-                raise TimeoutError(f"{path}: cells still running after {timeout} s")
+                raise TimeoutError(f"{path}: cells still running after {timeout} s; dialogs shown: {dialogs}")
+            _dismiss_dialogs(page, dialogs)
             time.sleep(2)
             state = page.evaluate(READ)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
         time.sleep(2)   # markdown cells evaluate their inline expressions once the kernel is idle
-        return page.evaluate(READ)
+        return {**page.evaluate(READ), "dialogs": dialogs}
     finally:
         if screenshot:
             page.screenshot(path=str(screenshot), full_page=True)

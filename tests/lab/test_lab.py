@@ -97,7 +97,8 @@ def check(browser, lab, name: str) -> list[str]:
         if shot:
             shot.parent.mkdir(parents=True, exist_ok=True)
         state = run_notebook(browser, lab, path, screenshot=shot)
-        assert not state["errors"], f"{name}: a cell failed in JupyterLab:\n" + "\n".join(state["errors"])
+        assert not state["errors"], (f"{name}: a cell failed in JupyterLab:\n" + "\n".join(state["errors"])
+                                     + f"\ndialogs it showed: {state['dialogs']}")
         sources = markdown_sources(lab.root / path)
         values = lab.values(path, sorted({arg for s in sources for role, arg in ROLE.findall(s) if role == "eval"}))
     finally:
