@@ -223,12 +223,20 @@ def protocol(config) -> str:
 
 def claims(res) -> Claims:
     """The paper's MNIST statements as checks; at the paper's scale also its numbers, two-sided."""
+    return Claims(level_claims(res) + curve_claims(res) + field_claims(res)).on(len(res.meta["runs"]),
+                                                                               protocol(res.config))
+
+
+def level_claims(res) -> list[Claim]:
+    """Where the variants end: the paper's numbers (at its scale) and each against backprop."""
     mean = {name: float(np.mean(v)) for name, v in final_errors(res).items()}
-    paper = res.profile == "paper"
-    return Claims(([level(res, name, mean[name]) for name in VARIANTS] if paper else [])
-                  + [as_good_as_backprop(res, name, mean) for name in ("feedback_alignment", SPARSE)]
-                  + [as_fast(res), shallow_worse(res), *angle_claims(res), *field_claims(res)]
-                  ).on(len(res.meta["runs"]), protocol(res.config))
+    return ([level(res, name, mean[name]) for name in VARIANTS] if res.profile == "paper" else []) \
+        + [as_good_as_backprop(res, name, mean) for name in ("feedback_alignment", SPARSE)]
+
+
+def curve_claims(res) -> list[Claim]:
+    """How the variants get there: FA's pace, shallow learning's gap, the δ angle."""
+    return [as_fast(res), shallow_worse(res), *angle_claims(res)]
 
 
 def level(res, name, ours) -> Claim:
