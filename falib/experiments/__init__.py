@@ -43,7 +43,8 @@ class Experiment:
     a cell at a time, each chunk checkpointed, so that a long computation resumes where it
     stopped; chunks are independent, so an executor may compute them in parallel.
     `inputs(config)`, if given, reads the data the computation needs, so that a missing or
-    unreadable file stops a run before it starts.
+    unreadable file stops a run before it starts. `companions` names experiments whose claims the
+    command line shows with this one's (the same figure under another protocol).
     """
 
     name: str
@@ -57,6 +58,7 @@ class Experiment:
     shared: tuple[str, ...] = ()
     inputs: Callable[[dict], object] | None = None
     grid: Callable[[dict], list[Cell]] | None = None
+    companions: tuple[str, ...] = ()
 
     def config(self, profile: str) -> dict:
         return dict(self.profiles[check_profile(profile)])

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import matplotlib.pyplot as plt
 import numpy as np
 
 from ..backend import Backend
@@ -22,7 +23,7 @@ from ..cells import Cell
 from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..metrics import classification_error, delta_angles
-from ..plots import rule_label
+from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..tasks import columns
 from ..training import train
 from . import Experiment, mnist, per_chunk
@@ -166,6 +167,41 @@ def prose(res) -> dict[str, str]:
         "protocol_budget": f"{res.config['epochs']:g}", "protocol_began": "had" if began else "had not",
         "protocol_eta": f"{res.config['eta']:g}", "protocol_batch": str(res.config["batch"]),
     } | {f"protocol_{mnist.SHORT[k]}_label": rule_label(k) for k in final}
+
+
+def table(res, long):
+    """Both protocols side by side: each variant's mean test error (± SE) under the paper's
+    protocol where it is scored, and under ours (`long`, the mnist experiment) at its end (Markdown)."""
+    from IPython.display import Markdown
+
+    i, _ = stop(res)
+    ours, theirs = mnist.final_errors(stopped(res)), mnist.final_errors(long)
+    se = lambda v: f"{v.mean():.2f} ± {v.std(ddof=1) / np.sqrt(len(v)):.2f}%" if len(v) > 1 else f"{v.mean():.2f}%"
+    rows = ["| variant | paper (n = 20) | paper's protocol, epoch "
+            f"{res['epoch'][i]:g} (n = {len(res.meta['runs'])}) | ours, epoch {long['epoch'][-1]:g} "
+            f"(n = {len(long.meta['runs'])}) |", "|---|---|---|---|"]
+    rows += [f"| {rule_label(k)} | {mnist.PAPER_ERRORS[k]}% | {se(ours[k])} | {se(theirs[k])} |" for k in ours]
+    return Markdown("\n".join(rows))
+
+
+def figure(res):
+    """Test error of every variant under the paper's protocol, and backprop's validation error,
+    with the record where every variant is scored; the paper's final errors as diamonds."""
+    fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.2))
+    epoch, (i, _) = res["epoch"], stop(res)
+    for name in res.config["rules"]:
+        curve(a, epoch, 100 * res[f"{name}/error"], name)
+        if name in mnist.PAPER_ERRORS:
+            a.plot(epoch[-1] * 1.04, mnist.PAPER_ERRORS[name], "D", color=rule_color(name), ms=5, clip_on=False)
+    curve(b, epoch, 100 * res["backprop/valid"], "backprop", label="backprop, validation")
+    curve(b, epoch, 100 * res["backprop/error"], "backprop", label="backprop, test", ls="--")
+    for ax in (a, b):
+        ax.axvline(epoch[i], color="0.5", ls=":", lw=1)
+    a.set(xlabel="epochs", ylabel="test error (%)", yscale="log", ylim=(1, 100))
+    b.set(xlabel="epochs", ylabel="error (%)", yscale="log")
+    a.legend(frameon=False, fontsize="small")
+    b.legend(frameon=False, fontsize="small")
+    return finish(fig, res, (a, "a"), (b, "b"))
 
 
 EXPERIMENT = Experiment("mnist-protocol", "Fig. 3a under the paper's protocol: η = 1e-3 per example, no schedule",
