@@ -43,7 +43,11 @@ class Experiment:
     a cell at a time, each chunk checkpointed, so that a long computation resumes where it
     stopped; chunks are independent, so an executor may compute them in parallel.
     `inputs(config)`, if given, reads the data the computation needs, so that a missing or
-    unreadable file stops a run before it starts.
+    unreadable file stops a run before it starts. `start`, if given, says how to re-run the
+    start of a stored paper run cheaply (:func:`falib.migrations.check_start`): ``config``, the
+    changes to the configuration (nested settings merged) that make a short run whose records
+    are the stored run's first records; ``run``, the stored run re-run; ``rtol``, how closely
+    they must agree; ``skip``, the prefixes of arrays that begin later in a short run.
     """
 
     name: str
@@ -57,6 +61,7 @@ class Experiment:
     shared: tuple[str, ...] = ()
     inputs: Callable[[dict], object] | None = None
     grid: Callable[[dict], list[Cell]] | None = None
+    start: dict | None = None
 
     def config(self, profile: str) -> dict:
         return dict(self.profiles[check_profile(profile)])
