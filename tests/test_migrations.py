@@ -12,7 +12,7 @@ import pytest
 
 import falib
 from falib.experiments import deep, linear, mechanics, mnist
-from falib.migrations import Refused, main, migrate, migrated, paper_file, restamp
+from falib.migrations import Refused, compared, main, migrate, migrated, paper_file, restamp, schedules
 from falib.results import REPO_RESULTS, Results, digest, plain
 
 from .test_cells import edited
@@ -149,3 +149,14 @@ def test_the_command_refuses_in_one_line(stored, monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: linear cannot be re-run short") and err.count("\n") == 1
     assert stored.read_bytes() == contents
+
+
+def test_a_short_run_is_compared_where_its_records_fall_at_the_stored_points():
+    """A short run also records its last step: 1 epoch of 3 half-epoch records ends at step 3, which
+    the stored run (records every 2 steps) does not hold; only the records at steps 0 and 2 count."""
+    fresh = {"step": np.array([0, 2, 3]), "error": np.array([[0.9, 0.5, 0.4]]), "fields": np.ones((1, 4))}
+    stored = {"error": np.array([[0.9, 0.5, 0.3, 0.2]]), "fields": np.zeros((1, 4))}   # run 0's, step aside
+    schedule = schedules(fresh, {"step": np.array([0, 2, 4, 6])}, ())
+    assert schedule == {3: 2}
+    assert compared(fresh, stored, 0, False, (), schedule) == {"error": 2}   # fields: a final value
+    assert compared(fresh, stored, 0, True, (), {}) == {"fields": 4}         # a whole run: every shape that matches
