@@ -36,26 +36,17 @@ def as_numpy(a):
     return np.asarray(a.cpu()) if hasattr(a, "cpu") else np.asarray(a)
 
 
-def assert_paper_start(module, run: int, rtol: float, skip=(), **short) -> list[str]:
-    """Re-running the first steps of run `run` of `module`'s paper profile (config overridden by
-    `short`) reproduces the first 5 records of every stored curve (but those starting with `skip`)."""
+def assert_paper_start(module) -> list[str]:
+    """Re-running the start of a stored run of every cell of `module`'s paper results with today's
+    code (as its experiment's ``start`` says) reproduces their first records
+    (:func:`falib.migrations.check_start` raises where they differ); returns the arrays compared."""
     from falib import reproduce
+    from falib.migrations import check_start
 
-    config = module.EXPERIMENT.config("paper")
-    stored = reproduce(module.EXPERIMENT.name, "paper")   # raises if there are no current ones
-    fresh = module.compute(dict(config, **short), Backend(dtype=config["dtype"]), [run])
-    exact = module.compute(dict(config, **short), Backend(dtype="float64"), [run]) \
-        if config["dtype"] == "float32" else fresh
-    curves = [k for k, v in fresh.items() if v.ndim > 1 and v.shape[-1] >= 5 and not k.startswith(skip)]
-    for k in curves:
-        got, want = fresh[k][0, ..., :5], stored[k][run, ..., :5]
-        # float32 sums are ordered differently by different processors' matrix kernels (AVX2,
-        # AVX-512, AMX), and training amplifies the difference: allow twice the rounding effect
-        # that today's float32 run shows against float64, never less than rtol
-        rounding = 2 * np.abs(got - np.asarray(exact[k][0, ..., :5], dtype=got.dtype))
-        np.testing.assert_array_less(np.abs(got - want), np.maximum(rtol * np.abs(want), rounding) + 1e-30,
-                                     err_msg=f"{k}: today's code does not reproduce the stored run")
-    return curves
+    experiment = module.EXPERIMENT
+    stored = reproduce(experiment.name, "paper")   # raises if there are no current ones
+    return sorted(k for cell in experiment.cells(stored.config)
+                  for k in check_start(experiment, stored, cell)["records"])
 
 
 def altered(res, **arrays):

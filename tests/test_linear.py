@@ -26,7 +26,7 @@ def test_search_never_picks_a_diverging_rate():
 
 
 def test_stored_paper_run_starts_where_a_fresh_one_does():
-    curves = assert_paper_start(linear, 3, 1e-9, steps=4 * linear.PAPER["record_every"], search=None)
+    curves = assert_paper_start(linear)
     assert {"backprop/nse", "feedback_alignment/angle", "shallow_tuned/nse"} <= set(curves)
 
 

@@ -84,8 +84,7 @@ def test_stored_paper_runs_start_where_fresh_ones_do():
     """The first 500 training images of run 0, with one stream and with M, on the full-size network:
     the online error of each block of 100 matches the committed results (few validation and test
     images, which these records do not depend on)."""
-    curves = assert_paper_start(spiking_streams, 0, 0.05, images=500, test_every=500, val_images=100,
-                                test_images=100, rate_images=100, trace_images=1)
+    curves = assert_paper_start(spiking_streams)
     assert curves == ["online_error"]
 
 

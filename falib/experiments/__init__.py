@@ -44,7 +44,11 @@ class Experiment:
     stopped; chunks are independent, so an executor may compute them in parallel.
     `inputs(config)`, if given, reads the data the computation needs, so that a missing or
     unreadable file stops a run before it starts. `companions` names experiments whose claims the
-    command line shows with this one's (the same figure under another protocol).
+    command line shows with this one's (the same figure under another protocol). `start`, if given, says how to re-run the
+    start of a stored paper run cheaply (:func:`falib.migrations.check_start`): ``config``, the
+    changes to the configuration (nested settings merged) that make a short run whose records
+    are the stored run's first records; ``run``, the stored run re-run; ``rtol``, how closely
+    they must agree; ``skip``, the prefixes of arrays that begin later in a short run.
     """
 
     name: str
@@ -59,6 +63,7 @@ class Experiment:
     inputs: Callable[[dict], object] | None = None
     grid: Callable[[dict], list[Cell]] | None = None
     companions: tuple[str, ...] = ()
+    start: dict | None = None
 
     def config(self, profile: str) -> dict:
         return dict(self.profiles[check_profile(profile)])

@@ -107,4 +107,4 @@ def table(res):
 
 EXPERIMENT = Experiment("deep-search", "Fig. 3d settings: backprop's rate, FA's scales and own rate, on validation data",
                         {"quick": QUICK, "paper": PAPER}, compute, lambda res: Claims([]), order=4,
-                        shared=("step",))
+                        shared=("step",), start={"config": {"steps": 4 * PAPER["record_every"]}, "run": 3, "rtol": 1e-5})

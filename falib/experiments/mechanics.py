@@ -332,7 +332,10 @@ def pinv_figure(res):
 
 EXPERIMENT = Experiment("mechanics", "Fig. 5: the mechanics of feedback alignment, 20-1000-20",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=6,
-                        shared=("step", "phase1/step", "phase2/step", "phase3/step", "control/step", "linear/step"))
+                        shared=("step", "phase1/step", "phase2/step", "phase3/step", "control/step", "linear/step"),
+                        start={"config": {"steps": 4 * PAPER["record_every"], "phase_steps": 4 * PAPER["record_every"],
+                                          "linear": {"steps": 4 * PAPER["linear"]["record_every"]}},
+                               "run": 5, "rtol": 1e-5, "skip": ("phase2/", "phase3/", "control/")})
 
 
 def prose(res) -> dict:
