@@ -22,7 +22,6 @@ from ..cells import Cell
 from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..metrics import classification_error, delta_angles
-from ..plots import rule_label
 from ..tasks import columns
 from ..training import train
 from . import Experiment, mnist, per_chunk
@@ -165,7 +164,7 @@ def prose(res) -> dict[str, str]:
         "protocol_runs": str(len(res.meta["runs"])), "protocol_stop": f"{res['epoch'][i]:g}",
         "protocol_budget": f"{res.config['epochs']:g}", "protocol_began": "had" if began else "had not",
         "protocol_eta": f"{res.config['eta']:g}", "protocol_batch": str(res.config["batch"]),
-    } | {f"protocol_{mnist.SHORT[k]}_label": rule_label(k) for k in final}
+    } | {f"protocol_{mnist.SHORT[k]}_label": mnist.shown(res.config)[k].label for k in final}
 
 
 EXPERIMENT = Experiment("mnist-protocol", "Fig. 3a under the paper's protocol: η = 1e-3 per example, no schedule",
