@@ -16,7 +16,7 @@ import numpy as np
 from .backend import Backend, to_numpy
 from .metrics import angle, delta_angles, normalized_squared_error
 from .networks import Network
-from .plots import COLORS, LABELS, WIDTH, curve
+from .plots import WIDTH, curve, look, looks, traits
 from .rules import Rule, make_rule
 from .tasks import minibatches
 from .training import DivergenceError, schedule, train
@@ -52,8 +52,9 @@ def record(net: Network, rule: Rule, batch, *, steps: int, eta: float, record_ev
 def linear_run(feedback_scale: float = 0.5, eta: float | None = None, init_scale: float = 0.01,
                rules: dict[str, Rule] | None = None, steps: int = 1000, runs: Sequence[int] = range(3)) -> dict:
     """Train the chapter's 30-20-10 linear network (its task and seed) with each rule for `steps`
-    examples; returns ``{label: record(...)}``. By default backprop and feedback alignment (B of
-    scale `feedback_scale`) at backprop's rate; pass `rules` (label -> rule object) to try others."""
+    examples; returns ``{label: record(...)}``, each with its ``"rule"``. By default backprop and
+    feedback alignment (B of scale `feedback_scale`) at backprop's rate; pass `rules` (label ->
+    rule object) to try others."""
     from .experiments import linear
 
     config = dict(linear.QUICK, steps=steps, init_scale=init_scale, test_size=300)
@@ -74,19 +75,21 @@ def linear_run(feedback_scale: float = 0.5, eta: float | None = None, init_scale
 
         with np.errstate(all="ignore"):   # a diverging run overflows: record() reports it
             out[label] = record(net, rule, minibatches(X, Y, 1), steps=steps, eta=eta,
-                                record_every=max(steps // 100, 1), evaluate=evaluate)
+                                record_every=max(steps // 100, 1), evaluate=evaluate) | {"rule": rule}
     return out
 
 
 def linear_figure(curves: dict):
-    """Test error (left) and the angle between each rule's δ and backprop's (right), over examples."""
+    """Test error (left) and the angle between each rule's δ and backprop's (right), over examples:
+    `curves` as :func:`linear_run` returns them, under any names (:func:`falib.plots.looks`)."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.0))
+    shown = looks({label: c["rule"] for label, c in curves.items()})
     for label, c in curves.items():
         ls = ":" if c["diverged"] else "-"
-        curve(a, c["step"], np.clip(c["nse"], 0, 2), label, label.replace("_", " ")
-              + (" (diverged)" if c["diverged"] else ""), ls)
-        if label != "backprop":
-            curve(b, c["step"], c["angle"], label, label.replace("_", " "), ls)
+        curve(a, c["step"], np.clip(c["nse"], 0, 2), shown[label],
+              shown[label].label + (" (diverged)" if c["diverged"] else ""), ls)
+        if not traits(c["rule"]).backprop:
+            curve(b, c["step"], c["angle"], shown[label], ls=ls)
     a.set(xlabel="training examples", ylabel="test NSE (clipped at 2)", ylim=(0, 2.05))
     a.legend(fontsize="small")
     b.axhline(90, color="0.6", ls=":", lw=1)
@@ -104,7 +107,8 @@ def mechanics_run(order: str = "W0 first (Fig. 5c)", freeze_W0: bool = False, ph
                   runs: Sequence[int] = range(2)) -> dict:
     """Train the chapter's 20-1000-20 network in three phases, each holding one layer fixed
     (``ORDERS[order]``); with `freeze_W0`, W0 never learns. Returns ``{"step", "nse", "angle_T"}``
-    (``angle_T``: the angle between W and Bᵀ), recorded through all three phases."""
+    (``angle_T``: the angle between W and Bᵀ), recorded through all three phases, the phase
+    length and the rule's spec."""
     from .experiments import mechanics
 
     c = dict(mechanics.QUICK, steps=3 * phase_steps, phase_steps=phase_steps, test_size=200)
@@ -126,14 +130,15 @@ def mechanics_run(order: str = "W0 first (Fig. 5c)", freeze_W0: bool = False, ph
         out.setdefault("step", []).append(curves["step"][keep] + i * phase_steps)
         for k in ("nse", "angle_T"):
             out.setdefault(k, []).append(curves[k][:, keep])
-    return {k: np.concatenate(v, axis=-1) for k, v in out.items()} | {"phase_steps": phase_steps}
+    return {k: np.concatenate(v, axis=-1) for k, v in out.items()} | {"phase_steps": phase_steps, "rule": c["rule"]}
 
 
 def mechanics_figure(curves: dict):
     """The angle between W and Bᵀ (left) and the test error (right) through the three phases."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.0))
-    curve(a, curves["step"], curves["angle_T"], "feedback_alignment", "∠(W, Bᵀ)")
-    curve(b, curves["step"], curves["nse"], "feedback_alignment", "test NSE")
+    fa = look(curves["rule"])
+    curve(a, curves["step"], curves["angle_T"], fa, "∠(W, Bᵀ)")
+    curve(b, curves["step"], curves["nse"], fa, "test NSE")
     for ax in (a, b):
         for k in (1, 2):
             ax.axvline(k * curves["phase_steps"], color="0.6", ls=":", lw=1)
@@ -173,17 +178,19 @@ def sparse_run(density: float = 0.5, train_size: int = 5000, epochs: int = 2) ->
 
 def mnist_figure(res, rule: str, run: int, unit: int, sparse: dict, change: bool = True):
     """A stored receptive field (left) and a short sparse-FA run at the chosen density (right)."""
+    from .experiments import mnist
+
     fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.0), width_ratios=[1, 1.6])
     w = receptive_field(res, rule, run, unit, change)
-    lim = np.abs(w).max()
+    lim, shown = np.abs(w).max(), mnist.shown(res.config)
     a.imshow(w, cmap="RdBu_r", vmin=-lim, vmax=lim)
-    a.set_title(f"{LABELS.get(rule, rule)}, run {res.meta['runs'][run]}, unit {unit}\n"
+    a.set_title(f"{shown[rule].label}, run {res.meta['runs'][run]}, unit {unit}\n"
                 f"{'learned change' if change else 'final weights'} ({res.profile} results)")
     a.axis("off")
-    color = COLORS.get(rule, "C0")
-    b.plot(sparse["epoch"], 100 * sparse["error"][0], "o-", color=color, label="test error (%)")
+    live = shown[mnist.SPARSE]
+    b.plot(sparse["epoch"], 100 * sparse["error"][0], "o-", color=live.color, label="test error (%)")
     b.plot(sparse["epoch"], sparse["angle"][0], "s--", color="0.4", label="∠(δ, δ_BP) (deg)")
-    b.set(xlabel="epochs", ylim=(0, 100), title=f"sparse FA, density {sparse['density']:g} (live)")
+    b.set(xlabel="epochs", ylim=(0, 100), title=f"{live.label}, density {sparse['density']:g} (live)")
     b.legend(fontsize="small")
     fig.tight_layout()
     return fig

@@ -4,9 +4,10 @@ The code fingerprint of a computation (``"module:function"``) is a SHA-256 of th
 that function reaches in its own module and in the experiment modules it uses (functions,
 classes, constants: name by name, with every other top-level statement of their module), and of every other falib module they import, directly or
 not, whole (presentation-only modules excepted); each as its syntax tree, without docstrings,
-comments or layout. Editing what any of them computes changes the fingerprint; editing a
-claim, the prose or a figure beside them, a docstring or a comment does not. A bare module
-name fingerprints the module whole.
+comments or layout, and without a class's `LOOKS` (a rule's label and colour). Editing what any
+of them computes changes the fingerprint; editing a claim, the prose or a figure beside them, how
+figures show a rule, a docstring or a comment does not. A bare module name fingerprints the
+module whole.
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import numpy as np
 PACKAGE = Path(__file__).resolve().parent
 PARSING = threading.Lock()   # ast.parse is not thread-safe in some Python releases (a Dask worker runs threads)
 PRESENTATION = {"falib.plots", "falib.book", "falib.claims", "falib.results", "falib.provenance"}
+LOOKS = {"label", "color"}   # class attributes that say how figures show a class (a rule), never what it computes
 
 
 def _imports(path: Path, module: str) -> set[str]:
@@ -104,15 +106,24 @@ def _uses(nodes: list[ast.AST], imported: dict[str, str]) -> set[str]:
 
 
 def _code(node: ast.AST) -> str:
-    """What `node` computes: its syntax tree without docstrings, comments or layout."""
+    """What `node` computes: its syntax tree without docstrings, comments, layout or a class's `LOOKS`."""
     node = copy.deepcopy(node)
     for n in ast.walk(node):
         body = getattr(n, "body", None)
         if isinstance(n, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body \
                 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
                 and isinstance(body[0].value.value, str):
-            n.body = body[1:] or [ast.Pass()]
+            n.body = body = body[1:] or [ast.Pass()]
+        if isinstance(n, ast.ClassDef):
+            n.body = [s for s in body if not _look(s)] or [ast.Pass()]
     return ast.dump(node)
+
+
+def _look(statement: ast.AST) -> bool:
+    """Whether `statement`, in a class's body, only sets or declares one of `LOOKS`."""
+    targets = statement.targets if isinstance(statement, ast.Assign) else \
+        [statement.target] if isinstance(statement, ast.AnnAssign) else []
+    return bool(targets) and all(isinstance(t, ast.Name) and t.id in LOOKS for t in targets)
 
 
 def _by_name(module: str) -> bool:

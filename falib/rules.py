@@ -24,7 +24,8 @@ node_perturbation          no error vector: every unit gets the same scalar rewa
 
 A rule is named in an experiment's configuration by its spec, ``{"rule": name, **params}``
 (:func:`make_rule` builds it); ``rule.bind(net)`` draws its random state from the network's own
-replica context, one draw per run.
+replica context, one draw per run. Each rule's class also says how every figure shows it: its
+`label` and its `color`, which no other rule shares (:func:`falib.plots.look`).
 """
 from __future__ import annotations
 
@@ -40,6 +41,8 @@ class Rule:
     """Backward pass shared by all rules; subclasses define ``send`` (or ``deltas``)."""
 
     name = "rule"
+    label: str                     # the rule's name in figures and tables (each rule's class declares it)
+    color: str                     # its colour in every figure: one that no other rule has
     params: tuple[str, ...] = ()   # the constructor's parameters, recorded in the spec
     density = 1.0                  # the fraction of the network's last-layer connections (sparse FA)
 
@@ -103,6 +106,8 @@ class Backprop(Rule):
     """Backpropagation of error (Rumelhart, Hinton & Williams 1986): the error travels back via ``W^T``."""
 
     name = "backprop"
+    label = "backprop"
+    color = "#1f77b4"
 
     def send(self, net, l, delta):
         return net.W[l + 1].mT @ delta
@@ -117,6 +122,8 @@ class FeedbackAlignment(Rule):
     """
 
     name = "feedback_alignment"
+    label = "feedback alignment"
+    color = "#d62728"
     params = ("scale", "density")
 
     def __init__(self, scale: float | Sequence[float] = 0.5, density: float = 1.0):
@@ -159,6 +166,8 @@ class DirectFeedbackAlignment(FeedbackAlignment):
     layer it is feedback alignment."""
 
     name = "direct_feedback_alignment"
+    label = "direct feedback alignment"
+    color = "#9467bd"
 
     def shapes(self, net):
         return [(n, net.sizes[-1]) for n in net.sizes[1:-1]]
@@ -177,6 +186,8 @@ class SignSymmetry(Rule):
     signs of the forward weights with none of their magnitudes."""
 
     name = "sign_symmetry"
+    label = "sign symmetry"
+    color = "#8c564b"
 
     def send(self, net, l, delta):
         return array_namespace(delta).sign(net.W[l + 1]).mT @ delta
@@ -189,6 +200,8 @@ class Shallow(Rule):
     """Only the output layer learns; the hidden layers keep their random initial weights."""
 
     name = "shallow"
+    label = "shallow"
+    color = "#7f7f7f"
 
     def send(self, net, l, delta):
         return None
@@ -203,6 +216,8 @@ class NodePerturbation(Rule):
     """
 
     name = "node_perturbation"
+    label = "node perturbation"
+    color = "#2ca02c"
     params = ("sigma",)
 
     def __init__(self, sigma: float = 0.01):
@@ -241,6 +256,8 @@ class KolenPollack(FeedbackAlignment):
     ``B - W^T`` shrinks by ``(1 - eta λ)`` every step and B converges to ``W^T``."""
 
     name = "kolen_pollack"
+    label = "Kolen-Pollack"
+    color = "#17becf"
     params = ("scale", "decay")
 
     def __init__(self, scale: float | Sequence[float] = 0.5, decay: float = 1e-3):

@@ -57,7 +57,7 @@ def counterfactuals(res):
         return altered(r, **{"scale/error": np.full((len(r["scale/shallow"]), n),
                                                     0.0 if holds else 1.0)})
 
-    kp = [f"{t}/kolen_pollack/B{l}" for t, L in (("linear", 1), ("teacher", 2)) for l in range(L)]
+    kp = [f"{t}/kolen_pollack/B{l}" for t in ("linear", "teacher") for l in range(beyond.hidden(res, t))]
     dfa_b = res["bottleneck/direct_feedback_alignment/delta"]
     return {
         **{key: as_backprop_or_worse(res, key, rule) for rule, (key, _, _) in beyond.FOLLOW_UPS.items()},

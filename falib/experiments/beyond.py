@@ -18,7 +18,7 @@ from ..claims import Claim, Claims
 from ..data import load_fashion_mnist, load_mnist
 from ..metrics import classification_error, delta_angles, feedback_angles, normalized_squared_error
 from ..networks import Network
-from ..plots import WIDTH, curve, finish, rule_color, rule_label
+from ..plots import WIDTH, curve, finish, looks, traits
 from ..rules import Rule, make_rule
 from ..tasks import columns, minibatches, network_target
 from ..training import DivergenceError, schedule, step_decay, train
@@ -308,12 +308,12 @@ def bottleneck_elsewhere(res) -> str:
 
 
 def follow_up_claims(res) -> list[Claim]:
-    bp = float(final(res, "mnist", "backprop").mean())
+    bp, look = float(final(res, "mnist", "backprop").mean()), shown(res.config)
     rows = []
     for rule, (key, source, says) in FOLLOW_UPS.items():
-        ours = float(final(res, "mnist", rule).mean())
+        ours, label = float(final(res, "mnist", rule).mean()), look[rule].label
         rows.append(Claim(
-            key, f"{rule_label(rule)[0].upper() + rule_label(rule)[1:]} on MNIST ends at most {COMPARABLE:g} point above backprop's "
+            key, f"{label[0].upper() + label[1:]} on MNIST ends at most {COMPARABLE:g} point above backprop's "
             "test error", f"{source}: {says}", f"{ours:.2f}% vs backprop {bp:.2f}% ({ours - bp:+.2f} points)",
             ours - bp <= COMPARABLE, figure="beyond: table",
             tolerance=f"ours, fixed before our runs: 'as good as' read as within {COMPARABLE:g} point, one-sided "
@@ -333,6 +333,11 @@ def kp_claim(res) -> Claim:
                  worst < ALIGNED, figure="beyond: table",
                  tolerance=f"ours: 'converges' read as within {ALIGNED:g}° (the sources show it approaching 0)",
                  gap=gap(res, "kp-aligns"), source="follow-up")
+
+
+def shown(config) -> dict:
+    """How the figures and tables show each rule of `config`, on any of its tasks (:func:`falib.plots.looks`)."""
+    return looks({name: spec for task in TASKS for name, spec in config[task]["rules"].items()})
 
 
 def ordered(res) -> list[str]:
@@ -444,7 +449,7 @@ def table(res):
     """The main table: per rule, test error on each task, and the final δ and B angles (Markdown)."""
     from IPython.display import Markdown
 
-    L = hidden(res, "teacher")
+    L, look = hidden(res, "teacher"), shown(res.config)
     head = ("| rule | MNIST error (%) | Fashion-MNIST error (%) | linear NSE | teacher NSE | δ angle, MNIST | "
             "δ angle, Fashion | δ angles, teacher (layers 1, 2) | B vs Wᵀ, MNIST | B vs Wᵀ, teacher (1, 2) |\n"
             "|---|---|---|---|---|---|---|---|---|---|")
@@ -452,7 +457,7 @@ def table(res):
     for rule in ordered(res):
         teacher = ", ".join(spread(final(res, "teacher", rule, f"delta{l}"), ".0f") for l in range(L))
         b_teacher = ", ".join(spread(final(res, "teacher", rule, f"B{l}"), ".0f") for l in range(L))
-        rows.append(f"| {rule_label(rule)} | {spread(final(res, 'mnist', rule), '.2f')} | "
+        rows.append(f"| {look[rule].label} | {spread(final(res, 'mnist', rule), '.2f')} | "
                     f"{spread(final(res, 'fashion', rule), '.2f')} | {spread(final(res, 'linear', rule), '.1e')} | "
                     f"{spread(final(res, 'teacher', rule), '.3f')} | {spread(final(res, 'mnist', rule, 'delta0'), '.0f')}° | "
                     f"{spread(final(res, 'fashion', rule, 'delta0'), '.0f')}° | {teacher} | "
@@ -464,9 +469,9 @@ def legend_row(key, res):
     """One legend for every rule, in its own row (`key`: an axis with nothing else on it)."""
     from matplotlib.lines import Line2D
 
-    rules = ordered(res)
+    rules, look = ordered(res), shown(res.config)
     key.axis("off")
-    key.legend([Line2D([], [], color=rule_color(r), lw=1.6) for r in rules], [rule_label(r) for r in rules],
+    key.legend([Line2D([], [], color=look[r].color, lw=1.6) for r in rules], [look[r].label for r in rules],
                loc="center", ncol=3)
 
 
@@ -475,6 +480,7 @@ def figure(res):
     fig, axes = plt.subplot_mosaic([["key"] * 4, [f"e{j}" for j in range(4)], [f"a{j}" for j in range(4)]],
                                    figsize=(WIDTH, 6.4), height_ratios=[0.9, 3, 3])
     legend_row(axes["key"], res)
+    look = shown(res.config)
     for j, task in enumerate(TASKS):
         top, bottom = axes[f"e{j}"], axes[f"a{j}"]
         images = task in ("mnist", "fashion")
@@ -482,10 +488,10 @@ def figure(res):
         for rule in ordered(res):
             e = res[f"{task}/{rule}/error"] * (100 if images else 1)
             if np.isfinite(e).all():
-                curve(top, x, e, rule)
+                curve(top, x, e, look[rule])
             a = res[f"{task}/{rule}/delta0"]
-            if np.isfinite(a).all() and rule != "backprop":
-                curve(bottom, x, a, rule)
+            if np.isfinite(a).all() and not traits(res.config[task]["rules"][rule]).backprop:
+                curve(bottom, x, a, look[rule])
         top.set(title=NAMES[task], yscale="linear" if images else "log")
         bottom.set(xlabel="epochs" if images else "examples (1000s)", ylim=(0, 100))
         bottom.axhline(90, color="0.6", ls=":", lw=1)
@@ -500,18 +506,19 @@ def sweep_figure(res):
                                    height_ratios=[0.8, 3, 3])
     legend_row(axes["key"], res)
     a, b, c, d = (axes[k] for k in "abcd")
-    depths, widths = res.config["depths"], res.config["widths"]
+    depths, widths, look = res.config["depths"], res.config["widths"], shown(res.config)
     for rule in ordered(res):
+        color = look[rule].color
         e = res[f"depth/{rule}/error"]
         ok = np.isfinite(e).all(axis=0)
-        a.errorbar(np.asarray(depths)[ok], e.mean(0)[ok], e.std(0)[ok], color=rule_color(rule), marker="o", ms=3,
+        a.errorbar(np.asarray(depths)[ok], e.mean(0)[ok], e.std(0)[ok], color=color, marker="o", ms=3,
                    lw=1.4, capsize=2)
         angle = res[f"depth/{rule}/delta"][..., 0]
-        if rule not in ("backprop", "shallow") and np.isfinite(angle).any():
-            b.plot(depths, np.nanmean(angle, axis=0), "o-", color=rule_color(rule), ms=3, lw=1.4)
+        if np.isfinite(angle).any() and not traits(res.config["teacher"]["rules"][rule]).backprop:
+            b.plot(depths, np.nanmean(angle, axis=0), "o-", color=color, ms=3, lw=1.4)
         w = res[f"bottleneck/{rule}/error"]
         ok = np.isfinite(w).all(axis=0)
-        c.plot(np.asarray(widths)[ok], w.mean(0)[ok], "o-", color=rule_color(rule), ms=3, lw=1.4)
+        c.plot(np.asarray(widths)[ok], w.mean(0)[ok], "o-", color=color, ms=3, lw=1.4)
     a.set(xlabel="hidden tanh layers (width 20)", ylabel="test NSE (teacher)", yscale="log", xticks=depths)
     b.set(xlabel="hidden tanh layers (width 20)", ylabel="δ angle, lowest layer (deg)", ylim=(0, 100), xticks=depths)
     b.axhline(90, color="0.6", ls=":", lw=1)
@@ -519,10 +526,10 @@ def sweep_figure(res):
     c.set_xticks(widths, [str(w) for w in widths])
     c.minorticks_off()
     beta = res.config["scales"]["values"]
-    err = 100 * res["scale/error"]
-    d.errorbar(beta, np.nanmean(err, 0), np.nanstd(err, 0), color=rule_color("feedback_alignment"), marker="o",
-               ms=3, capsize=2, label="feedback alignment")
-    d.axhline(100 * res["scale/shallow"].mean(), color=rule_color("shallow"), ls="--", lw=1, label="shallow")
+    err, swept, base = 100 * res["scale/error"], look["feedback_alignment"], look["shallow"]
+    d.errorbar(beta, np.nanmean(err, 0), np.nanstd(err, 0), color=swept.color, marker="o",
+               ms=3, capsize=2, label=swept.label)
+    d.axhline(100 * res["scale/shallow"].mean(), color=base.color, ls="--", lw=1, label=base.label)
     d.set(xscale="log", xlabel="scale β of B (MNIST, part)", ylabel="test error (%)")
     d.legend(frameon=False)
     return finish(fig, res, (a, "a"), (b, "b"), (c, "c"), (d, "d"))
@@ -530,7 +537,7 @@ def sweep_figure(res):
 
 def prose(res) -> dict[str, str]:
     """The numbers the chapter's text states, as text for its inline expressions."""
-    c, n = res.config, len(res.meta["runs"])
+    c, n, look = res.config, len(res.meta["runs"]), shown(res.config)
     order = {d: sorted(c["linear"]["rules"], key=lambda r: np.nan_to_num(res[f"depth/{r}/error"][:, i].mean(), nan=np.inf))
              for i, d in enumerate(c["depths"])}
     best, good = scale_range(res)
@@ -540,9 +547,9 @@ def prose(res) -> dict[str, str]:
             "bp_mnist": f"{bp['mnist']:.2f}%", "bp_fashion": f"{bp['fashion']:.2f}%",
             **{f"{FOLLOW_UPS[r][0].split('-')[0]}_mnist": f"{final(res, 'mnist', r).mean():.2f}%" for r in FOLLOW_UPS},
             "fa_mnist": f"{final(res, 'mnist', 'feedback_alignment').mean():.2f}%",
-            "best_shallow": rule_label(order[c["depths"][0]][0]), "best_deep": rule_label(order[c["depths"][-1]][0]),
-            "order_shallow": ", ".join(rule_label(r) for r in order[c["depths"][0]]),
-            "order_deep": ", ".join(rule_label(r) for r in order[c["depths"][-1]]),
+            "best_shallow": look[order[c["depths"][0]][0]].label, "best_deep": look[order[c["depths"][-1]][0]].label,
+            "order_shallow": ", ".join(look[r].label for r in order[c["depths"][0]]),
+            "order_deep": ", ".join(look[r].label for r in order[c["depths"][-1]]),
             "depth_min": str(c["depths"][0]), "depth_max": str(c["depths"][-1]),
             "beta_good": (f"{min(good):g} to {max(good):g}" if good else "none of the scales tried"),
             **{f"{k}_angle": f"{final(res, 'mnist', r, 'delta0').mean():.0f}°" for k, r in

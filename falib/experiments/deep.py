@@ -15,7 +15,7 @@ from ..backend import shared_rng
 from ..claims import Claim, Claims
 from ..metrics import normalized_squared_error
 from ..networks import Network
-from ..plots import COLORS, FONT, LABELS, WIDTH, finish
+from ..plots import FONT, WIDTH, finish, look, looks
 from ..rules import Rule, make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches, network_target
 from ..training import DivergenceError, schedule, train
@@ -296,24 +296,31 @@ def outcomes(res):
     return Markdown("\n".join([head] + rows))
 
 
+def shown(config) -> dict:
+    """How the figures show each rule of `config`, and feedback alignment with its own settings
+    (`TUNED`, a variant) (:func:`falib.plots.looks`)."""
+    return looks(config["rules"] | {TUNED: config["tuned"]["rule"]})
+
+
 def circuit_figure():
     """Fig. 3c: a four-layer network trained by feedback alignment; the error descends through B2, then B1."""
     fig, ax = plt.subplots(figsize=(WIDTH, 3.2))
+    red = look("feedback_alignment").color
     layers = {"x": (0.08, 5), "h₁": (0.36, 4), "h₂": (0.64, 3), "y": (0.92, 3)}
     for name, (x0, n) in layers.items():
         ax.scatter([x0] * n, np.linspace(0.3, 0.7, n), s=160, color="white", edgecolor="0.2", zorder=3)
         ax.text(x0, 0.18, name, ha="center", fontsize=FONT + 2)
     forward = dict(arrowstyle="-|>", lw=1.6, color="0.25")
-    back = dict(forward, color=COLORS["feedback_alignment"], ls="--")
+    back = dict(forward, color=red, ls="--")
     for (a, b), W in zip([(0.08, 0.36), (0.36, 0.64), (0.64, 0.92)], ["W₀", "W₁", "W₂"]):
         ax.annotate("", (b - 0.06, 0.78), (a + 0.06, 0.78), arrowprops=forward)
         ax.text((a + b) / 2, 0.82, W, ha="center")
     for (a, b), B in zip([(0.92, 0.64), (0.64, 0.36)], ["B₂", "B₁"]):
         ax.annotate("", (b + 0.06, 0.22), (a - 0.06, 0.22), arrowprops=back)
-        ax.text((a + b) / 2, 0.12, B, ha="center", color=COLORS["feedback_alignment"])
+        ax.text((a + b) / 2, 0.12, B, ha="center", color=red)
     ax.text(0.92, 0.9, "e = y* − y", ha="center")
-    ax.text(0.64, 0.9, "δ₂ = (B₂e) ∘ h₂′", ha="center", color=COLORS["feedback_alignment"])
-    ax.text(0.36, 0.9, "δ₁ = (B₁δ₂) ∘ h₁′", ha="center", color=COLORS["feedback_alignment"])
+    ax.text(0.64, 0.9, "δ₂ = (B₂e) ∘ h₂′", ha="center", color=red)
+    ax.text(0.36, 0.9, "δ₁ = (B₁δ₂) ∘ h₁′", ha="center", color=red)
     ax.set(xlim=(0, 1), ylim=(0.05, 1.0))
     ax.axis("off")
     fig.tight_layout()
@@ -331,12 +338,13 @@ def log_curve(ax, x, y, color, label, ls="-"):
 def figure(res):
     """Fig. 3d (test NSE over training, 3 vs 4 layers) and Suppl. Fig. 6 (test NSE at the stop, every network)."""
     fig, (a, b) = plt.subplots(2, 1, figsize=(WIDTH, 10), gridspec_kw={"height_ratios": [1, 1]})
-    step, styles = res["step"], {"shallow": ":", "deep": "-"}
+    step, styles, shows = res["step"], {"shallow": ":", "deep": "-"}, shown(res.config)
     for rule in RULES:
         for net in ("shallow", "deep"):
-            log_curve(a, step, res[f"{rule}/{net}/test"], COLORS[rule], f"{LABELS[rule]}, {NAMES[net]}", styles[net])
-    log_curve(a, step, res[f"{TUNED}/deep/test"], COLORS["feedback_alignment"],
-              f"{LABELS['feedback_alignment']}, {NAMES['deep']}, own settings", "-.")
+            log_curve(a, step, res[f"{rule}/{net}/test"], shows[rule].color, f"{shows[rule].label}, {NAMES[net]}",
+                      styles[net])
+    log_curve(a, step, res[f"{TUNED}/deep/test"], shows[TUNED].color,
+              f"{shows['feedback_alignment'].label}, {NAMES['deep']}, own settings", "-.")
     a.axvline(step[stop(res)], color="0.5", lw=1, ls="--")
     a.text(step[stop(res)], 0.98, "stop ", color="0.4", ha="right", va="top", transform=a.get_xaxis_transform())
     a.set(xlabel="training examples", ylabel="test NSE (geometric mean over runs)", yscale="log")
@@ -344,7 +352,7 @@ def figure(res):
     columns = [(rule, net) for rule in RULES for net in NETS] + [(TUNED, "shallow"), (TUNED, "deep")]
     short = {"backprop": "BP", "feedback_alignment": "FA", TUNED: "FA, own"}
     for i, (rule, net) in enumerate(columns):
-        v, color = final(res, rule, net), COLORS[settings(res.config, rule)[0]["rule"]]
+        v, color = final(res, rule, net), shows[rule].color
         jitter = np.linspace(-0.15, 0.15, v.size)
         b.scatter(v, i + jitter, s=9, color=color, alpha=0.6)
         b.plot([v.mean()] * 2, [i - 0.3, i + 0.3], color=color, lw=2)

@@ -17,7 +17,7 @@ from ..metrics import delta_angles, first_below, normalized_squared_error
 from ..networks import Network
 from ..rules import Rule, make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
-from ..plots import WIDTH, curve, finish, rule_color, rule_label
+from ..plots import WIDTH, curve, finish, looks
 from ..training import DivergenceError, train
 from . import Experiment
 
@@ -194,20 +194,26 @@ def protocol(config) -> str:
             "perturbation's own and the control's)")
 
 
+def shown(config) -> dict:
+    """How the figures show each rule of `config` (:func:`falib.plots.looks`)."""
+    return looks(config["rules"])
+
+
 def figure(res):
     """Fig. 2a (NSE over training, with the control) and Fig. 2b (angle between δ_FA and δ_BP)."""
     fig, axes = plt.subplot_mosaic("ab;ll", figsize=(WIDTH, 4.8), height_ratios=[3.2, 1.3])
     a, b, key = axes["a"], axes["b"], axes["l"]
-    step = res["step"]
+    step, look = res["step"], shown(res.config)
     for rule in RULES:
-        curve(a, step, res[f"{rule}/nse"], rule)
-    curve(a, step, res["shallow_tuned/nse"], "shallow", "shallow, own rate (control)", "--")
-    a.axhline(res["shallow_tuned/limit"].mean(), color=rule_color("shallow"), ls=":", lw=1,
+        curve(a, step, res[f"{rule}/nse"], look[rule])
+    control = look["shallow"]   # the control is shallow learning at its own rate
+    curve(a, step, res["shallow_tuned/nse"], control, f"{control.label}, own rate (control)", "--")
+    a.axhline(res["shallow_tuned/limit"].mean(), color=control.color, ls=":", lw=1,
               label="limit of the random hidden layer")
     a.set(xlabel="training examples", ylabel="normalized squared error", ylim=(0, 1.1))
     key.axis("off")
     key.legend(*a.get_legend_handles_labels(), loc="center", ncol=2)
-    curve(b, step, res["feedback_alignment/angle"], "feedback_alignment", "∠(Be, Wᵀe)")
+    curve(b, step, res["feedback_alignment/angle"], look["feedback_alignment"], "∠(Be, Wᵀe)")
     b.axhline(90, color="0.6", ls=":", lw=1)
     b.set(xlabel="training examples", ylabel="angle between δ_FA and δ_BP (deg)", ylim=(0, 100))
     b.legend(frameon=False)
@@ -217,12 +223,12 @@ def figure(res):
 def search_figure(res):
     """The rate search: each rule's mean test NSE over training against the learning rate."""
     fig, ax = plt.subplots(figsize=(WIDTH, 3.2))
-    eta = res["search/eta"]
+    eta, look = res["search/eta"], shown(res.config)
     for rule in RULES:
         score = res[f"search/{rule}"]
         ok = np.isfinite(score)
-        ax.plot(eta[ok], np.minimum(score[ok], 2), "o-", color=rule_color(rule), label=rule_label(rule))
-        ax.plot(eta[~ok], np.full((~ok).sum(), 2.0), "x", color=rule_color(rule))
+        ax.plot(eta[ok], np.minimum(score[ok], 2), "o-", color=look[rule].color, label=look[rule].label)
+        ax.plot(eta[~ok], np.full((~ok).sum(), 2.0), "x", color=look[rule].color)
     ax.set(xscale="log", xlabel="learning rate η", ylabel="mean test NSE over training", ylim=(0, 2.1),
            title=f"rate search on {len(res.config['search']['runs'])} validation runs "
            "(×: diverged; capped at 2)")

@@ -9,7 +9,7 @@ from ..backend import shared_rng, to_numpy
 from ..claims import Claim, Claims
 from ..metrics import angle, first_below, normalized_squared_error, pinv, span_fraction
 from ..networks import Network
-from ..plots import COLORS, WIDTH, curve, finish
+from ..plots import WIDTH, curve, finish, look
 from ..rules import make_rule
 from ..tasks import (TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches,
                      quadratic, quadratic_target)
@@ -284,13 +284,14 @@ def figure(res):
     fig, axes = plt.subplot_mosaic("ab;cc", figsize=(WIDTH, 6.6))
     a, b, c = axes["a"], axes["b"], axes["c"]
     step, units = res["step"], res["fa/unit_angles"]
+    fa, frozen, control = look(res.config["rule"]), look("shallow"), look("backprop")   # rules' colours
     for j in range(units.shape[1]):
-        a.plot(step, units[0, j], color=COLORS["feedback_alignment"], lw=0.8, alpha=0.6)
-    curve(a, step, units.mean(axis=1), "feedback_alignment", "mean over sampled units")
+        a.plot(step, units[0, j], color=fa.color, lw=0.8, alpha=0.6)
+    curve(a, step, units.mean(axis=1), fa, "mean over sampled units")
     a.set(xlabel="training examples", ylabel="∠(W[:, j], B[j, :]) (deg)", ylim=(0, 140),
           title="sampled hidden units (thin: run 0)")
-    curve(b, step, res["fa/angle_T"], "feedback_alignment", "W₀ and W learn")
-    curve(b, step, res["frozen_W0/angle_T"], "shallow", "W₀ frozen")
+    curve(b, step, res["fa/angle_T"], fa, "W₀ and W learn")
+    curve(b, step, res["frozen_W0/angle_T"], frozen, "W₀ frozen")
     b.set(xlabel="training examples", ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 110))
     for ax in (a, b):
         ax.axhline(90, color="0.6", ls=":", lw=1)
@@ -298,11 +299,11 @@ def figure(res):
     angle_axis = c.twinx()
     for i, what in enumerate(("W₀ learns", "W learns", "W₀ learns")):
         s = res[f"phase{i + 1}/step"]
-        curve(c, s, res[f"phase{i + 1}/nse"], "feedback_alignment", "NSE" if i == 0 else "_")
-        curve(angle_axis, s, res[f"phase{i + 1}/angle_T"], "shallow", "∠(W, Bᵀ)" if i == 0 else "_", "--")
+        curve(c, s, res[f"phase{i + 1}/nse"], fa, "NSE" if i == 0 else "_")
+        curve(angle_axis, s, res[f"phase{i + 1}/angle_T"], frozen, "∠(W, Bᵀ)" if i == 0 else "_", "--")
         c.axvspan(s[0], s[-1], color="0.5" if i % 2 else "white", alpha=0.12, lw=0)
         c.text((s[0] + s[-1]) / 2, 1.95, f"phase {i + 1}\n{what}", ha="center", va="top")
-    curve(c, res["control/step"], res["control/nse"], "backprop", "NSE, matched-norm control", ":")
+    curve(c, res["control/step"], res["control/nse"], control, "NSE, matched-norm control", ":")
     c.set(xlabel="training examples", ylabel="normalized squared error (test)", ylim=(0, 2))
     angle_axis.set(ylabel="∠(W, Bᵀ) (deg)", ylim=(0, 125))
     c.legend(handles=[c.lines[0], c.lines[-1], angle_axis.lines[0]], frameon=False, loc="upper right",
@@ -313,15 +314,15 @@ def figure(res):
 def pinv_figure(res):
     """Supplementary Notes 13-14: W's angle with B^T and with B⁺; the linear case from zero weights."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.4))
-    step = res["step"]
-    curve(a, step, res["fa/angle_T"], "feedback_alignment", "∠(W, Bᵀ)")
-    curve(a, step, res["fa/angle_pinv"], "backprop", "∠(W, B⁺)")
-    curve(a, step, res["fa/delta_T"], "feedback_alignment", "∠(Be, Wᵀe)", "--")
-    curve(a, step, res["fa/delta_pinv"], "backprop", "∠(Be, W⁺e)", "--")
+    step, fa, pseudo = res["step"], look(res.config["rule"]), look("backprop")   # B⁺, W⁺: backprop's colour
+    curve(a, step, res["fa/angle_T"], fa, "∠(W, Bᵀ)")
+    curve(a, step, res["fa/angle_pinv"], pseudo, "∠(W, B⁺)")
+    curve(a, step, res["fa/delta_T"], fa, "∠(Be, Wᵀe)", "--")
+    curve(a, step, res["fa/delta_pinv"], pseudo, "∠(Be, W⁺e)", "--")
     a.set(xlabel="training examples", ylabel="angle (deg)", ylim=(0, 130),
           title="20-1000-20, quadratic target")
     a.legend(frameon=False, loc="upper right", ncol=2)
-    curve(b, res["linear/step"], res["linear/nse"], "feedback_alignment", "NSE")
+    curve(b, res["linear/step"], res["linear/nse"], look(res.config["linear"]["rule"]), "NSE")
     b.set(xlabel="training examples", ylabel="normalized squared error (test)", yscale="log", ylim=(1e-8, 2),
           title="30-20-10 linear, zero initial weights")
     ends = [("W, Bᵀ", "angle_T"), ("W, B⁺", "angle_pinv"), ("Be, Wᵀe", "delta_T"), ("Be, W⁺e", "delta_pinv")]

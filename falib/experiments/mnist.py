@@ -13,7 +13,7 @@ from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..metrics import classification_error, delta_angles
 from ..networks import Network
-from ..plots import WIDTH, curve, finish, rule_color, rule_label
+from ..plots import WIDTH, curve, finish, looks, traits
 from ..rules import Rule, make_rule
 from ..tasks import TRAIN_STREAM, columns
 from ..training import step_decay, train
@@ -50,7 +50,6 @@ QUICK = dict(PAPER, train_size=10000, test_size=2000, batch=32, epochs=4, eta_dr
 VARIANTS = tuple(PAPER["rules"])
 PAPER_ERRORS = {"backprop": 2.4, "feedback_alignment": 2.1, SPARSE: 2.4, "shallow": 7.2}   # %, Fig. 3a
 TEST_BATCH = 1000   # test images per forward pass (bounds memory at n = 20)
-DEEP = ("backprop", "feedback_alignment", SPARSE)
 KEY = {"backprop": "backprop", "feedback_alignment": "fa", SPARSE: "sparse-fa", "shallow": "shallow"}   # claim keys
 FIGURE = {"backprop": "Fig. 3a", "feedback_alignment": "Fig. 3a", SPARSE: "Suppl. Fig. 5", "shallow": "Fig. 3a"}
 TOLERANCE = 0.5   # points of test error: the design guide's, used since the first MNIST chapter
@@ -142,6 +141,16 @@ def train_variant(name, config, backend, runs, data, rule: str | dict | Rule | N
     return out
 
 
+def learners(config) -> list[str]:
+    """The variants whose hidden layer learns (all but shallow learning's), in the order of `VARIANTS`."""
+    return [name for name in VARIANTS if traits(config["rules"][name]).learns_hidden]
+
+
+def shown(config) -> dict:
+    """How the figures and claims show each variant of `config` (:func:`falib.plots.looks`)."""
+    return looks(config["rules"])
+
+
 def final_errors(res) -> dict[str, np.ndarray]:
     """Each run's test error (%) at the end of training, per variant."""
     return {name: 100 * res[f"{name}/error"][:, -1] for name in VARIANTS}
@@ -180,7 +189,7 @@ def field_stats(res) -> dict[str, dict[str, float]]:
     start = initial_fields(res)
     s0 = smoothness(start)
     out = {"random": {"smooth": float(s0.mean()), "sd": float(s0.std())}}
-    for name in DEEP:
+    for name in learners(res.config):
         w = res[f"{name}/fields"]
         out[name] = {"smooth": float(smoothness(w).mean()), "change": float(smoothness(w - start).mean()),
                      "moved": float(np.mean(np.linalg.norm(w - start, axis=-1) / np.linalg.norm(start, axis=-1)))}
@@ -241,14 +250,14 @@ def curve_claims(res) -> list[Claim]:
 
 def level(res, name, ours) -> Claim:
     """The paper's final test error of `name`, within TOLERANCE either way."""
-    epochs = res["epoch"][-1]
+    epochs, label = res["epoch"][-1], shown(res.config)[name].label
     gap = None
-    if name == "shallow":
+    if not traits(res.config["rules"][name]).learns_hidden:
         gap = (f"we train for {epochs:g} epochs, the paper for roughly {PAPER_END[0]}-{PAPER_END[1]} (until "
                "backprop began to overfit), and a fixed random hidden layer keeps improving slowly "
                f"long after that: at epoch {PAPER_END[1]} ours stands at "
-               f"{error_at(res, PAPER_END[1])['shallow']:.1f}%")
-    return Claim(f"paper-level-{KEY[name]}", f"{rule_label(name)}: mean test error at the end of training within "
+               f"{error_at(res, PAPER_END[1])[name]:.1f}%")
+    return Claim(f"paper-level-{KEY[name]}", f"{label}: mean test error at the end of training within "
                  f"{TOLERANCE} points of the paper's, either way",
                  f"{PAPER_ERRORS[name]}% (n = 20)",
                  f"{ours:.2f} ± {stats.sem(final_errors(res)[name]):.2f}% (n = {len(res.meta['runs'])}, "
@@ -262,14 +271,15 @@ def as_good_as_backprop(res, name, mean) -> Claim:
     """`name` is as good as backprop: at the paper's scale its lead or lag over backprop is the
     paper's within TOLERANCE; the quick run, far from the end of training, checks "not worse"."""
     ours, theirs = mean[name] - mean["backprop"], PAPER_ERRORS[name] - PAPER_ERRORS["backprop"]
-    paper = f"{rule_label(name)} {PAPER_ERRORS[name]}%, backprop {PAPER_ERRORS['backprop']}% ({theirs:+.1f} points)"
+    label = shown(res.config)[name].label
+    paper = f"{label} {PAPER_ERRORS[name]}%, backprop {PAPER_ERRORS['backprop']}% ({theirs:+.1f} points)"
     text = f"{mean[name]:.2f}% vs {mean['backprop']:.2f}% ({ours:+.2f} points)"
     if res.profile == "paper":
-        return Claim(f"{KEY[name]}-as-good-as-backprop", f"{rule_label(name)} ends as good as backprop: its mean test "
+        return Claim(f"{KEY[name]}-as-good-as-backprop", f"{label} ends as good as backprop: its mean test "
                      f"error minus backprop's is the paper's difference within {TOLERANCE} points, either way",
                      paper, text, abs(ours - theirs) <= TOLERANCE, figure=FIGURE[name],
                      tolerance=f"{TOLERANCE} points around the paper's difference (as for its numbers)")
-    return Claim(f"{KEY[name]}-as-good-as-backprop", f"{rule_label(name)} is as good as backprop: its mean test error "
+    return Claim(f"{KEY[name]}-as-good-as-backprop", f"{label} is as good as backprop: its mean test error "
                  f"is at most {TOLERANCE} points above backprop's", paper, text, ours <= TOLERANCE,
                  figure=FIGURE[name], tolerance=f"{TOLERANCE} points, one-sided: the quick run stops long before "
                  "the paper's end of training, so only the paper's 'not worse' applies, not its difference")
@@ -298,7 +308,7 @@ def as_fast(res) -> Claim:
 
 def shallow_worse(res) -> Claim:
     final = final_errors(res)
-    deep = np.concatenate([final[name] for name in DEEP])
+    deep = np.concatenate([final[name] for name in learners(res.config)])
     return Claim("shallow-worse", "Shallow learning is clearly worse: every shallow run ends over 1 point above "
                  "every backprop, FA and sparse FA run",
                  f"shallow {PAPER_ERRORS['shallow']}% (preprint's figure) vs 2.1-2.4%",
@@ -373,7 +383,7 @@ def prose(res) -> dict[str, str]:
     f, angle, sparse_angle = field_stats(res), res["feedback_alignment/angle"], res[f"{SPARSE}/angle"]
     bp, late = 100 * res["backprop/error"].mean(0), int(np.argmin(abs(epoch - 0.8 * epoch[-1])))
     lead = mean["feedback_alignment"] - mean["backprop"]
-    seconds = res.meta["seconds"] / n
+    seconds, look, deep = res.meta["seconds"] / n, shown(res.config), learners(res.config)
     return {f"{SHORT[k]}_error": f"{m:.2f}%" for k, m in mean.items()} | {
         "runs": str(n), "paper_runs": str(EXPERIMENT.config("paper")["runs"]), "epochs": f"{epoch[-1]:g}",
         "max_se": f"{max(v.std(ddof=1) / np.sqrt(n) for v in final.values()):.3f}" if n > 1 else "unknown (one run)",
@@ -381,7 +391,7 @@ def prose(res) -> dict[str, str]:
         "fa_bp_gap": f"{abs(lead):.2f}",
         "shallow_vs_paper": "below" if mean["shallow"] < PAPER_ERRORS["shallow"] else "above",
         "at_paper_end": (f"at epoch {PAPER_END[1]}, near where the paper stopped, our means stood at "
-                         + ", ".join(f"{v:.1f}% ({rule_label(k)})" for k, v in error_at(res, PAPER_END[1]).items())
+                         + ", ".join(f"{v:.1f}% ({look[k].label})" for k, v in error_at(res, PAPER_END[1]).items())
                          if epoch[-1] >= PAPER_END[1] else
                          f"our run ends at epoch {epoch[-1]:g}, before the paper's end of training"),
         "late_epoch": f"{epoch[late]:g}", "bp_late": f"{bp[-1] - bp[late]:+.2f}",
@@ -391,9 +401,9 @@ def prose(res) -> dict[str, str]:
         "sparse_angle_vs": "larger" if sparse_angle[:, -1].mean() > angle[:, -1].mean() else "smaller",
         "run_time": f"{seconds / 60:.0f} minutes" if seconds > 120 else f"{seconds:.0f} s",
         "smooth_random": f"{f['random']['smooth']:.3f}", "smooth_sd": f"{f['random']['sd']:.3f}",
-        **{f"smooth_{SHORT[k]}": f"{f[k]['smooth']:.3f}" for k in DEEP},
-        **{f"change_{SHORT[k]}": f"{f[k]['change']:.2f}" for k in DEEP},
-        **{f"moved_{SHORT[k]}": f"{f[k]['moved']:.0%}" for k in DEEP},
+        **{f"smooth_{SHORT[k]}": f"{f[k]['smooth']:.3f}" for k in deep},
+        **{f"change_{SHORT[k]}": f"{f[k]['change']:.2f}" for k in deep},
+        **{f"moved_{SHORT[k]}": f"{f[k]['moved']:.0%}" for k in deep},
         "fa_moves": "further" if f["feedback_alignment"]["moved"] > f["backprop"]["moved"] else "less far",
     }
 
@@ -405,17 +415,17 @@ def figure(res):
     ended after roughly `PAPER_END` epochs, not where ours does.
     """
     fig, (a, p, b) = plt.subplots(1, 3, figsize=(WIDTH, 3.2), gridspec_kw={"width_ratios": [5, 1, 5]})
-    epoch = res["epoch"]
+    epoch, look = res["epoch"], shown(res.config)
     for i, name in enumerate(VARIANTS):
-        curve(a, epoch, 100 * res[f"{name}/error"], name)
+        curve(a, epoch, 100 * res[f"{name}/error"], look[name])
         if name in PAPER_ERRORS:
-            p.plot(i, PAPER_ERRORS[name], "D", color=rule_color(name), ms=5)
+            p.plot(i, PAPER_ERRORS[name], "^", color=look[name].color, ms=5)
     a.set(xlabel="epochs", ylabel="test error (%)", yscale="log", ylim=(1, 100))
     a.legend(frameon=False, loc="upper right")
     p.set(yscale="log", ylim=a.get_ylim(), yticklabels=[], xlim=(-1, len(VARIANTS)), xticks=[],
           xlabel=f"paper\n(end:\nepoch\n≈{PAPER_END[0]}–{PAPER_END[1]})")
-    for name in ("feedback_alignment", SPARSE):
-        curve(b, epoch, res[f"{name}/angle"], name)
+    for name in [n for n in VARIANTS if traits(res.config["rules"][n]).feedback]:   # those with a B
+        curve(b, epoch, res[f"{name}/angle"], look[name])
     b.axhline(90, color="0.6", ls=":", lw=1)
     b.set(xlabel="epochs", ylabel="angle between\nδ_FA and δ_BP (deg)", ylim=(0, 100))
     b.legend(frameon=False)
@@ -429,7 +439,7 @@ def fields_figure(res, units: int = 16):
     redrawn from the seed, are the same under every rule and would otherwise hide it).
     """
     run, start = res.meta["runs"][0], initial_fields(res)[0, :units]
-    names = [name for name in VARIANTS if name != "shallow"]
+    names, look = learners(res.config), shown(res.config)
     side = int(np.ceil(np.sqrt(units)))
     fig, axes = plt.subplots(1, len(names), figsize=(WIDTH, WIDTH / len(names) + 0.9))
     for ax, name in zip(axes, names):
@@ -440,7 +450,7 @@ def fields_figure(res, units: int = 16):
             r, c = divmod(i, side)
             grid[1 + 29 * r:29 * (r + 1), 1 + 29 * c:29 * (c + 1)] = img
         ax.imshow(grid, cmap="RdBu_r", vmin=-1, vmax=1)
-        ax.set_title(rule_label(name))
+        ax.set_title(look[name].label)
         ax.axis("off")
     fig.text(0.99, 0.01, f"run {run}, hidden units 0-{units - 1}: learned change of the incoming weights,\n"
              "each scaled to its largest |change|", ha="right", va="bottom", color="0.35")

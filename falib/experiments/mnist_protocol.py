@@ -23,7 +23,7 @@ from ..cells import Cell
 from ..claims import Claim, Claims
 from ..data import load_mnist
 from ..metrics import classification_error, delta_angles
-from ..plots import WIDTH, curve, finish, rule_color, rule_label
+from ..plots import WIDTH, curve, finish
 from ..tasks import columns
 from ..training import train
 from . import Experiment, mnist, per_chunk
@@ -166,7 +166,7 @@ def prose(res) -> dict[str, str]:
         "protocol_runs": str(len(res.meta["runs"])), "protocol_stop": f"{res['epoch'][i]:g}",
         "protocol_budget": f"{res.config['epochs']:g}", "protocol_began": "had" if began else "had not",
         "protocol_eta": f"{res.config['eta']:g}", "protocol_batch": str(res.config["batch"]),
-    } | {f"protocol_{mnist.SHORT[k]}_label": rule_label(k) for k in final}
+    } | {f"protocol_{mnist.SHORT[k]}_label": mnist.shown(res.config)[k].label for k in final}
 
 
 def table(res, long):
@@ -180,7 +180,8 @@ def table(res, long):
     rows = ["| variant | paper (n = 20) | paper's protocol, epoch "
             f"{res['epoch'][i]:g} (n = {len(res.meta['runs'])}) | ours, epoch {long['epoch'][-1]:g} "
             f"(n = {len(long.meta['runs'])}) |", "|---|---|---|---|"]
-    rows += [f"| {rule_label(k)} | {mnist.PAPER_ERRORS[k]}% | {se(ours[k])} | {se(theirs[k])} |" for k in ours]
+    look = mnist.shown(res.config)
+    rows += [f"| {look[k].label} | {mnist.PAPER_ERRORS[k]}% | {se(ours[k])} | {se(theirs[k])} |" for k in ours]
     return Markdown("\n".join(rows))
 
 
@@ -188,13 +189,13 @@ def figure(res):
     """Test error of every variant under the paper's protocol, and backprop's validation error,
     with the record where every variant is scored; the paper's final errors as diamonds."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.2))
-    epoch, (i, _) = res["epoch"], stop(res)
+    epoch, (i, _), look = res["epoch"], stop(res), mnist.shown(res.config)
     for name in res.config["rules"]:
-        curve(a, epoch, 100 * res[f"{name}/error"], name)
+        curve(a, epoch, 100 * res[f"{name}/error"], look[name])
         if name in mnist.PAPER_ERRORS:
-            a.plot(epoch[-1] * 1.04, mnist.PAPER_ERRORS[name], "D", color=rule_color(name), ms=5, clip_on=False)
-    curve(b, epoch, 100 * res["backprop/valid"], "backprop", label="backprop, validation")
-    curve(b, epoch, 100 * res["backprop/error"], "backprop", label="backprop, test", ls="--")
+            a.plot(epoch[-1] * 1.04, mnist.PAPER_ERRORS[name], "D", color=look[name].color, ms=5, clip_on=False)
+    curve(b, epoch, 100 * res["backprop/valid"], look["backprop"], label="backprop, validation")
+    curve(b, epoch, 100 * res["backprop/error"], look["backprop"], label="backprop, test", ls="--")
     for ax in (a, b):
         ax.axvline(epoch[i], color="0.5", ls=":", lw=1)
     a.set(xlabel="epochs", ylabel="test error (%)", yscale="log", ylim=(1, 100))

@@ -20,7 +20,7 @@ from ..backend import Backend, replica_rng, shared_rng, to_numpy
 from .. import provenance
 from ..claims import Claim, Claims
 from ..data import load_mnist
-from ..plots import COLORS, WIDTH, curve, finish, panel_label
+from ..plots import WIDTH, curve, finish, look, panel_label
 from ..results import ResultsError, cache_dir, read, write
 from ..spiking import SpikingNetwork, class_targets, classify, present
 from ..training import DivergenceError, progress_bar
@@ -389,7 +389,7 @@ def figure(res):
     grid = fig.add_gridspec(3, 2)
     a = fig.add_subplot(grid[0, 0])
     passes = res["images"] / res.config["train_images"]
-    curve(a, passes, 100 * res["val_error"], "feedback_alignment", "validation error")
+    curve(a, passes, 100 * res["val_error"], look("feedback_alignment"), "validation error")
     final = 100 * res["final_test_error"]
     a.plot([passes[-1]], [final.mean()], "o", color="0.2", label=f"final test error {final.mean():.2f}%")
     a.axhline(PAPER_ERROR, color="0.4", ls=":", lw=1.2)
@@ -402,9 +402,9 @@ def figure(res):
         n = res["compare/online_error"].shape[1]
         width = max(1, n // 20)   # about 20 points
         x, y = smoothed(res["online_images"][:n], 100 * res["compare/online_error"], width)
-        curve(b, x, y, "backprop", "one stream (paper)")
+        curve(b, x, y, look("backprop"), "one stream (paper)")
         x, y = smoothed(res["online_images"][:n], 100 * res["online_error"][:, :n], width)
-        curve(b, x, y, "feedback_alignment", f"{res.config['streams']} streams")
+        curve(b, x, y, look("feedback_alignment"), f"{res.config['streams']} streams")
     b.set(xlabel="training images", ylabel="training error (%)")
     b.legend(loc="upper right", fontsize="small")
     panel_label(b, "b")
@@ -419,8 +419,8 @@ def figure(res):
         ax.set(xlabel=f"time step (a new image every {steps})", ylabel="potential v",
                title=f"median-rate unit of hidden layer 1, {window} of training")
         twin = ax.twinx()
-        twin.plot(t, m, color=COLORS["feedback_alignment"], lw=1.2)
-        twin.set_ylabel("tanh(d)", color=COLORS["feedback_alignment"])
+        twin.plot(t, m, color=look("feedback_alignment").color, lw=1.2)
+        twin.set_ylabel("tanh(d)", color=look("feedback_alignment").color)
         for edge in range(0, len(t) + 1, steps):
             ax.axvline(edge - 0.5, color="0.85", lw=0.8, zorder=0)
         panel_label(ax, "cd"[row])
@@ -445,7 +445,7 @@ def diagram():
     fig, ax = plt.subplots(figsize=(WIDTH, 3.2))
     names = ["input\n784", "h₁\n1500", "h₂\n1500", "h₃\n1500", "output\n1000"]
     box = dict(boxstyle="round,pad=0.4", fc="white", ec="0.2")
-    red = COLORS["feedback_alignment"]
+    red = look("feedback_alignment").color
     for i, name in enumerate(names):
         ax.text(i, 1, name, ha="center", va="center", bbox=box)
         if i:

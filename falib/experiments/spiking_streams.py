@@ -17,7 +17,7 @@ from matplotlib.ticker import FuncFormatter
 from ..backend import Backend
 from ..claims import Claim, Claims
 from ..data import load_mnist
-from ..plots import COLORS, WIDTH, curve, finish
+from ..plots import WIDTH, curve, finish, look
 from . import Experiment
 from . import spiking
 
@@ -128,10 +128,10 @@ def figure(res):
     """Validation error over one pass, one stream against M; test error (both halves) at its end."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.2), gridspec_kw={"width_ratios": [2, 1]})
     M = res.config["streams"]
-    keys = ("backprop", "feedback_alignment")   # the colours spiking's figure gives one stream and M
-    for i, (m, key) in enumerate(zip(M, keys)):
+    shows = [look("backprop"), look("feedback_alignment")]   # the colours spiking's figure gives one stream and M
+    for i, (m, shown) in enumerate(zip(M, shows)):
         label = "one stream (paper)" if m == 1 else f"{m} streams"
-        curve(a, res["images"] / 1000, 100 * res["val_error"][:, i], key, label)
+        curve(a, res["images"] / 1000, 100 * res["val_error"][:, i], shown, label)
     a.set(xlabel="training images (thousands)", ylabel="validation error (%)", yscale="log")
     a.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     a.yaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if f"{v:g}"[0] in "25" else ""))
@@ -139,10 +139,10 @@ def figure(res):
     parts = [("validation", 100 * res["val_error"][..., -1]), ("test, first half", 100 * res["test_halves"][..., 0]),
              ("test, last half", 100 * res["test_halves"][..., 1])]
     x = np.arange(len(parts))
-    for i, (m, key) in enumerate(zip(M, keys)):
+    for i, shown in enumerate(shows):
         values = np.stack([v[:, i] for _, v in parts], axis=1)
         shift = (i - 0.5) * 0.3
-        b.bar(x + shift, values.mean(axis=0), 0.3, color=COLORS[key], alpha=0.8)
+        b.bar(x + shift, values.mean(axis=0), 0.3, color=shown.color, alpha=0.8)
         for run in values:
             b.plot(x + shift, run, "o", color="0.2", ms=3)
     b.set_xticks(x, [name for name, _ in parts], rotation=20, ha="right")
