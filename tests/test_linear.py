@@ -65,3 +65,12 @@ def test_paper_claims_can_fail():
         "rates-from-search": lambda r: altered(r, **{"search/backprop": search_bp}),
     })
 
+
+
+def test_the_paper_profile_with_its_search_can_be_recomputed(tmp_path):
+    """The search's arrays (one per rate of the grid, not per run) are declared shared: a run of
+    the paper's form, search included, computes and assembles (shrunk to seconds)."""
+    config = dict(linear.PAPER, runs=2, steps=50, test_size=50, search={"grid": [0.01, 0.1, 1.0], "runs": [2]})
+    res = linear.EXPERIMENT.run("paper", config=config)
+    assert res["search/eta"].shape == (3,) and res["search/backprop"].shape == (3,)
+    assert res["backprop/nse"].shape[0] == 2

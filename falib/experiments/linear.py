@@ -237,7 +237,8 @@ def search_figure(res):
 
 
 EXPERIMENT = Experiment("linear", "Fig. 2: linear 30-20-10 network", {"quick": QUICK, "paper": PAPER},
-                        compute, claims, order=2, shared=("step",),
+                        compute, claims, order=2,
+                        shared=("step", "search/eta", *(f"search/{name}" for name in PAPER["rules"])),
                         start={"config": {"steps": 4 * PAPER["record_every"], "search": None}, "run": 3, "rtol": 1e-9})
 
 
