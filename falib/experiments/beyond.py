@@ -16,12 +16,12 @@ from ..backend import Backend, shared_rng, to_numpy
 from ..cells import Cell
 from ..claims import Claim, Claims
 from ..data import load_fashion_mnist, load_mnist
-from ..metrics import classification_error, delta_angles, feedback_angles, normalized_squared_error
+from ..metrics import classification_error, layer_angles, normalized_squared_error
 from ..networks import Network
 from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..rules import Rule, make_rule
 from ..tasks import columns, minibatches, network_target
-from ..training import DivergenceError, schedule, step_decay, train
+from ..training import schedule, step_decay, train
 from . import Experiment
 from . import linear
 from .mnist import one_hot, shuffled_batches
@@ -85,27 +85,14 @@ def rate(task: dict, label: str) -> float:
 def fit(net: Network, rule: Rule, batch, steps: int, eta, record_every: int, score, probe,
         decay: float = 0.0, desc: str = "") -> dict:
     """Train `net` with `rule`; returns ``error`` and, per hidden layer l, ``delta{l}`` (δ's angle to
-    backprop's on the `probe` pass) and ``B{l}`` (B's angle to ``W[l+1]^T``), each (R, records):
-    NaN where a measure does not apply to the rule, or everywhere if training diverged."""
-    x, target = probe
-
-    def evaluate(net, rule):
-        out = {"error": score(net)}
-        deltas = delta_angles(net, rule, net.forward(x), target)
-        out |= {f"delta{l}": a for l, a in enumerate(deltas) if a is not None}
-        out |= {f"B{l}": a for l, a in enumerate(feedback_angles(net, rule)) if a is not None}
-        return out
-
-    records = len(schedule(steps, record_every))
-    nan = np.full((net.runs, records), np.nan)
-    try:
-        with np.errstate(all="ignore"):
-            curves = train(net, rule, batch, steps=steps, eta=eta, decay=decay, record_every=record_every,
-                           evaluate=evaluate, desc=desc)
-    except DivergenceError:
-        curves = {}
+    backprop's on the `probe` inputs) and ``B{l}`` (B's angle to ``W[l+1]^T``), each (R, records):
+    NaN (float64) where a measure does not apply to the rule, or everywhere if training diverged."""
+    curves = train(net, rule, batch, steps=steps, eta=eta, decay=decay, record_every=record_every,
+                   evaluate=lambda net, rule: {"error": score(net)} | layer_angles(net, rule, *probe),
+                   desc=desc, diverged="nan")
+    nan = np.full((net.runs, len(curves["step"])), np.nan)
     keys = ["error"] + [f"{m}{l}" for m in ("delta", "B") for l in range(len(net.W) - 1)]
-    return {k: curves.get(k, nan) for k in keys}
+    return {k: v if np.isfinite(v := curves.get(k, nan)).all() else nan for k in keys}
 
 
 def linear_task(config, backend, runs) -> dict:

@@ -18,7 +18,7 @@ from ..networks import Network
 from ..plots import COLORS, FONT, LABELS, WIDTH, finish
 from ..rules import Rule, make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches, network_target
-from ..training import DivergenceError, schedule, train
+from ..training import train
 from . import Experiment
 
 VALID_STREAM = "valid"   # backend.SHARED_STREAMS
@@ -122,14 +122,9 @@ def fit(config, backend, runs, sets, net: str, rule: str | dict | Rule, eta: flo
     def evaluate(model, learner):
         return {k: normalized_squared_error(y, model.forward(x).y) for k, (x, y) in held_out.items()}
 
-    record = schedule(config["steps"], config["record_every"])
-    try:
-        return train(model, learner, minibatches(*sets["train"], config["batch"]), steps=config["steps"],
-                     eta=eta, record_every=config["record_every"], evaluate=evaluate,
-                     desc=f"deep: {learner.name}, {net}, eta {eta:g}")
-    except DivergenceError:
-        nan = np.full((len(runs), len(record)), np.nan, dtype=config["dtype"])
-        return {"step": np.asarray(record), **{k: nan for k in held_out}}
+    return train(model, learner, minibatches(*sets["train"], config["batch"]), steps=config["steps"],
+                 eta=eta, record_every=config["record_every"], evaluate=evaluate,
+                 desc=f"deep: {learner.name}, {net}, eta {eta:g}", diverged="nan")
 
 
 def compute(config, backend, runs):

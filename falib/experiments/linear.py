@@ -13,12 +13,12 @@ import numpy as np
 
 from ..backend import shared_rng, to_numpy
 from ..claims import Claim, Claims
-from ..metrics import delta_angles, first_below, normalized_squared_error
+from ..metrics import delta_angle, first_below, normalized_squared_error
 from ..networks import Network
 from ..rules import Rule, make_rule
 from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
 from ..plots import WIDTH, curve, finish, rule_color, rule_label
-from ..training import DivergenceError, train
+from ..training import train
 from . import Experiment
 
 GRID = [round(1e-4 * 10 ** (k / 2), 10) for k in range(13)]   # 1e-4, 3.16e-4, ..., 100
@@ -63,23 +63,21 @@ def task(config, backend):
     return [columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T)]
 
 
-def learn(rule: str | dict | Rule, eta, config, data, backend, runs):
+def learn(rule: str | dict | Rule, eta, config, data, backend, runs, diverged: str = "raise"):
     """Train `rule` (a rule object, a spec, or a name in ``config["rules"]``) at rate `eta` on
-    `runs`; returns its curves (with the δ angle for a rule that has a B) and the trained network."""
+    `runs`; returns its curves (with the δ angle for a rule that has a B) and the trained network.
+    `diverged` is :func:`~falib.training.train`'s policy for a run that diverges."""
     X, Y, Xt, Yt = data
     net = Network.init(config["sizes"], "linear", config["init_scale"], bias=False,
                        seed=config["seed"], runs=runs, backend=backend)
     rule = make_rule(config["rules"].get(rule, rule) if isinstance(rule, str) else rule).bind(net)
 
     def evaluate(net, rule):
-        p = net.forward(Xt)
-        metrics = {"nse": normalized_squared_error(Yt, p.y)}
-        if any(B is not None for B in rule.feedback(net)):
-            metrics["angle"] = delta_angles(net, rule, p, Yt)[0]
-        return metrics
+        return {"nse": normalized_squared_error(Yt, net.forward(Xt).y)} | delta_angle(net, rule, Xt, Yt)
 
     curves = train(net, rule, minibatches(X, Y, config["batch"]), steps=config["steps"], eta=eta,
-                   record_every=config["record_every"], evaluate=evaluate, desc=f"linear: {rule} at {eta:g}")
+                   record_every=config["record_every"], evaluate=evaluate, desc=f"linear: {rule} at {eta:g}",
+                   diverged=diverged)
     return curves, net
 
 
@@ -96,13 +94,8 @@ def search(config, data, backend) -> dict:
     s = config["search"]
     out = {"search/eta": np.asarray(s["grid"], dtype=float)}
     for name in config["rules"]:
-        scores = []
-        for eta in s["grid"]:
-            try:
-                with np.errstate(over="ignore", invalid="ignore"):   # too large a rate overflows
-                    scores.append(learn(name, eta, config, data, backend, s["runs"])[0]["nse"].mean())
-            except DivergenceError:
-                scores.append(np.inf)
+        scores = [learn(name, eta, config, data, backend, s["runs"], diverged="nan")[0]["nse"].mean()
+                  for eta in s["grid"]]
         out[f"search/{name}"] = np.nan_to_num(np.asarray(scores), nan=np.inf, posinf=np.inf)
     return out
 

@@ -47,10 +47,14 @@ def unit_angles(W, B, units):
     return array_namespace(W, B).stack([angle(W[..., j], B[:, j, :]) for j in units], axis=1)
 
 
+def angle_T(net, rule):
+    """The angle between W and B^T (Fig. 5a, Supplementary Note 13), per run."""
+    return angle(net.W[1], rule.B[0].mT)
+
+
 def alignment(net, rule) -> dict:
     """The angles between W and B^T and between W and B⁺ (Supplementary Notes 13-14)."""
-    W, B = net.W[1], rule.B[0]
-    return {"angle_T": angle(W, B.mT), "angle_pinv": angle(W, pinv(B))}
+    return {"angle_T": angle_T(net, rule), "angle_pinv": angle(net.W[1], pinv(rule.B[0]))}
 
 
 def hidden_changes(net, rule, e) -> dict:

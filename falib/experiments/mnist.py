@@ -11,7 +11,7 @@ from ..backend import Backend, shared_rng, to_numpy
 from ..cells import Cell
 from ..claims import Claim, Claims
 from ..data import load_mnist
-from ..metrics import classification_error, delta_angles
+from ..metrics import classification_error, delta_angle
 from ..networks import Network
 from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..rules import Rule, make_rule
@@ -128,10 +128,7 @@ def train_variant(name, config, backend, runs, data, rule: str | dict | Rule | N
 
     def evaluate(net, rule):
         wrong = sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in test)
-        metrics = {"error": wrong / len(xt)}
-        if any(B is not None for B in rule.feedback(net)):
-            metrics["angle"] = delta_angles(net, rule, net.forward(angle_x), angle_t)[0]
-        return metrics
+        return {"error": wrong / len(xt)} | delta_angle(net, rule, angle_x, angle_t)
 
     out = train(net, rule, shuffled_batches(x, y, config, backend), steps=config["epochs"] * per_epoch,
                 eta=eta, decay=config["decay"], record_every=per_epoch // config["records_per_epoch"],

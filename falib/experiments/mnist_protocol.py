@@ -21,7 +21,7 @@ from ..backend import Backend
 from ..cells import Cell
 from ..claims import Claim, Claims
 from ..data import load_mnist
-from ..metrics import classification_error, delta_angles
+from ..metrics import classification_error, delta_angle
 from ..plots import rule_label
 from ..tasks import columns
 from ..training import train
@@ -77,11 +77,9 @@ def compute(config, backend, runs):
         net, rule = mnist.network(name, config, backend, runs)
 
         def evaluate(net, rule):
-            metrics = {k: sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in sets)
-                       / sum(lc.shape[0] for _, lc in sets) for k, sets in held_out.items()}
-            if any(B is not None for B in rule.feedback(net)):
-                metrics["angle"] = delta_angles(net, rule, net.forward(angle_x), angle_t)[0]
-            return metrics
+            return {k: sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in sets)
+                    / sum(lc.shape[0] for _, lc in sets) for k, sets in held_out.items()} \
+                | delta_angle(net, rule, angle_x, angle_t)
 
         curves = train(net, rule, mnist.shuffled_batches(x, y, config, backend), steps=config["epochs"] * per_epoch,
                        eta=config["eta"], decay=config["decay"],
