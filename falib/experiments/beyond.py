@@ -77,9 +77,11 @@ RULES = tuple(PAPER["linear"]["rules"])
 
 
 def rate(task: dict, label: str) -> float:
-    """Every rule's rate is backprop's, but node perturbation's (it diverges at backprop's); a rule
-    that is not in the task's configuration (an exercise's, say) gets backprop's."""
-    return task["np_eta"] if task["rules"].get(label, {}).get("rule") == "node_perturbation" else task["eta"]
+    """Every rule's rate is backprop's, but that of a stochastic rule (node perturbation, which
+    diverges at backprop's); a rule that is not in the task's configuration (an exercise's, say)
+    gets backprop's."""
+    spec = task["rules"].get(label)
+    return task["np_eta"] if spec is not None and make_rule(spec).stochastic else task["eta"]
 
 
 def fit(net: Network, rule: Rule, batch, steps: int, eta, record_every: int, score, probe,

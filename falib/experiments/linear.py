@@ -104,11 +104,11 @@ def compute(config, backend, runs):
     data = task(config, backend)
     out = search(config, data, backend) if config.get("search") else {}
     for label, whose in config["rate_of"].items():
-        rule = "shallow" if label == "shallow_tuned" else label
+        rule = label if label in config["rules"] else whose   # a control: the rule whose rate it takes
         curves, net = learn(rule, config["eta"][whose], config, data, backend, runs)
         out["step"] = curves.pop("step")
         out.update({f"{label}/{k}": v for k, v in curves.items()})
-        if rule == "shallow":
+        if not make_rule(config["rules"][rule]).learns(net, 0):   # a fixed random hidden layer
             out[f"{label}/limit"] = hidden_limit(net.W[0], *data[2:])
             out[f"{label}/h2"] = to_numpy(net.W[0] ** 2).sum(axis=(1, 2))   # E|h|^2 for x ~ N(0, I)
     return out

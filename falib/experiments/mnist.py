@@ -115,8 +115,8 @@ def grid(config) -> list[Cell]:
 
 
 def train_variant(name, config, backend, runs, data, rule: str | dict | Rule | None = None):
-    """Test error (and, for a rule with a B, the δ angle) over training, and receptive fields,
-    stored under `name`; the rule is `rule` (a spec or object), else ``config["rules"][name]``."""
+    """Test error (and, for a rule with a B, the δ angle) over training, and receptive fields (if
+    the hidden layer learns), stored under `name`; the rule is `rule` (a spec or object), else ``config["rules"][name]``."""
     x, y, xt, yt = data
     test = [(columns(xt[i:i + TEST_BATCH], backend), backend.asarray(yt[i:i + TEST_BATCH]))
             for i in range(0, len(xt), TEST_BATCH)]
@@ -134,7 +134,7 @@ def train_variant(name, config, backend, runs, data, rule: str | dict | Rule | N
                 eta=eta, decay=config["decay"], record_every=per_epoch // config["records_per_epoch"],
                 evaluate=evaluate, desc=f"mnist: {name} {runs[0]}")
     out = {f"{name}/{k}": v for k, v in out.items() if k != "step"} | {"epoch": out["step"] / per_epoch}
-    if name != "shallow":
+    if rule.learns(net, 0):
         out[f"{name}/fields"] = to_numpy(net.W[0][:, :config["fields"]])
     return out
 
