@@ -6,8 +6,6 @@ import numpy as np
 from .backend import Backend
 from .networks import Network, activation
 
-TASK_STREAM, TRAIN_STREAM, TEST_STREAM = "task", "train", "test"   # names in backend.SHARED_STREAMS
-
 
 def columns(X: np.ndarray, backend: Backend):
     """Host examples ``(n, features)`` as a backend array ``(1, features, n)``: one column each."""

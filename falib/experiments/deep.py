@@ -17,11 +17,10 @@ from ..metrics import normalized_squared_error
 from ..networks import Network
 from ..plots import COLORS, FONT, LABELS, WIDTH, finish
 from ..rules import Rule, make_rule
-from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches, network_target
+from ..tasks import columns, minibatches, network_target
 from ..training import train
 from . import Experiment
 
-VALID_STREAM = "valid"   # backend.SHARED_STREAMS
 TUNED = "feedback_alignment_tuned"   # feedback alignment with its own settings (3- and 4-layer nets)
 NETS = {   # name: (shape, frozen layers)
     "shallow": ("shallow", ()),   # 30-20-10
@@ -74,10 +73,10 @@ def data(config, backend, chunk: int = 100_000) -> dict:
     once), so that the paper's 4,000,000 examples need no more memory than their float32 copy.
     """
     n_in = config["target_sizes"][0]
-    target = network_target(shared_rng(config["seed"], TASK_STREAM), config["target_sizes"],
+    target = network_target(shared_rng(config["seed"], "task"), config["target_sizes"],
                             config["target_scale"])
-    sets = {"train": (TRAIN_STREAM, config["steps"] * config["batch"]),
-            "valid": (VALID_STREAM, config["valid_size"]), "test": (TEST_STREAM, config["test_size"])}
+    sets = {"train": ("train", config["steps"] * config["batch"]),
+            "valid": ("valid", config["valid_size"]), "test": ("test", config["test_size"])}
     out = {}
     for name, (stream, n) in sets.items():
         rng, X, Y = shared_rng(config["seed"], stream), [], []

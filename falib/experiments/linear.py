@@ -16,7 +16,7 @@ from ..claims import Claim, Claims
 from ..metrics import delta_angle, first_below, normalized_squared_error
 from ..networks import Network
 from ..rules import Rule, make_rule
-from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
+from ..tasks import columns, linear_target, minibatches
 from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..training import train
 from . import Experiment
@@ -57,9 +57,9 @@ RULES = tuple(PAPER["rules"])
 def task(config, backend):
     """The target T, the training stream and the test set, the same for every rule and run."""
     n_in, _, n_out = config["sizes"]
-    T = linear_target(shared_rng(config["seed"], TASK_STREAM), n_out, n_in, config["target_scale"])
-    X = shared_rng(config["seed"], TRAIN_STREAM).standard_normal((config["steps"] * config["batch"], n_in))
-    Xt = shared_rng(config["seed"], TEST_STREAM).standard_normal((config["test_size"], n_in))
+    T = linear_target(shared_rng(config["seed"], "task"), n_out, n_in, config["target_scale"])
+    X = shared_rng(config["seed"], "train").standard_normal((config["steps"] * config["batch"], n_in))
+    Xt = shared_rng(config["seed"], "test").standard_normal((config["test_size"], n_in))
     return [columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T)]
 
 

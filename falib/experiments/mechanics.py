@@ -11,8 +11,7 @@ from ..metrics import angle, first_below, normalized_squared_error, pinv, span_f
 from ..networks import Network
 from ..plots import COLORS, WIDTH, curve, finish
 from ..rules import make_rule
-from ..tasks import (TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches,
-                     quadratic, quadratic_target)
+from ..tasks import columns, linear_target, minibatches, quadratic, quadratic_target
 from ..training import train
 from . import Experiment
 
@@ -86,11 +85,11 @@ def fresh(sizes, units, init_scale, rule, seed, backend, runs, bias_scale=None):
 def quadratic_task(config, backend):
     """Training stream and test set of Fig. 5: ``y*_k = x^T Q_k x``, x uniform in [-2, 2]."""
     n_in, _, n_out = config["sizes"]
-    Q = quadratic_target(shared_rng(config["seed"], TASK_STREAM), n_out, n_in, config["target_scale"])
+    Q = quadratic_target(shared_rng(config["seed"], "task"), n_out, n_in, config["target_scale"])
     r = config["input_range"]
     n_train = max(config["steps"], 3 * config["phase_steps"]) * config["batch"]
-    X = shared_rng(config["seed"], TRAIN_STREAM).uniform(-r, r, (n_train, n_in))
-    Xt = shared_rng(config["seed"], TEST_STREAM).uniform(-r, r, (config["test_size"], n_in))
+    X = shared_rng(config["seed"], "train").uniform(-r, r, (n_train, n_in))
+    Xt = shared_rng(config["seed"], "test").uniform(-r, r, (config["test_size"], n_in))
     return (columns(X, backend), columns(quadratic(Q, X), backend),
             columns(Xt, backend), columns(quadratic(Q, Xt), backend))
 
@@ -154,9 +153,9 @@ def linear_case(lin, seed, backend, runs):
     it: W0 only ever changes by ``B e x^T``, W by ``e x^T W0^T``).
     """
     n_in, _, n_out = lin["sizes"]
-    T = linear_target(shared_rng(seed, TASK_STREAM), n_out, n_in)
-    X = shared_rng(seed, TRAIN_STREAM).standard_normal((lin["steps"], n_in))
-    Xt = shared_rng(seed, TEST_STREAM).standard_normal((lin["test_size"], n_in))
+    T = linear_target(shared_rng(seed, "task"), n_out, n_in)
+    X = shared_rng(seed, "train").standard_normal((lin["steps"], n_in))
+    Xt = shared_rng(seed, "test").standard_normal((lin["test_size"], n_in))
     X, Y, Xt, Yt = (columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T))
     net, rule = fresh(lin["sizes"], "linear", 0.0, lin["rule"], seed, backend, runs)
     curves = train(net, rule, minibatches(X, Y, 1), steps=lin["steps"], eta=lin["eta"],

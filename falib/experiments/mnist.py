@@ -15,7 +15,7 @@ from ..metrics import classification_error, delta_angle
 from ..networks import Network
 from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..rules import Rule, make_rule
-from ..tasks import TRAIN_STREAM, columns
+from ..tasks import columns
 from ..training import step_decay, train
 from . import Experiment, per_chunk
 
@@ -79,7 +79,7 @@ def one_hot(labels):
 
 def shuffled_batches(x, y, config, backend):
     """``batch(t)``: minibatches of a fresh permutation every epoch, shared by every run and rule."""
-    rng = shared_rng(config["seed"], TRAIN_STREAM)
+    rng = shared_rng(config["seed"], "train")
     order = [rng.permutation(len(x)) for _ in range(config["epochs"])]
     size, per_epoch = config["batch"], len(x) // config["batch"]
 
