@@ -14,11 +14,12 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from .backend import Backend
+from .data import minibatches
 from .metrics import delta_angles, normalized_squared_error
 from .networks import Network
 from .plots import COLORS, LABELS, WIDTH, curve
 from .rules import Rule, make_rule
-from .tasks import minibatches
+from .tasks import linear_data, quadratic_data
 from .training import train
 
 
@@ -38,7 +39,7 @@ def linear_run(feedback_scale: float = 0.5, eta: float | None = None, init_scale
     rules = rules or {"backprop": make_rule("backprop"),
                       "feedback_alignment": make_rule("feedback_alignment", scale=feedback_scale)}
     backend = Backend()
-    X, Y, Xt, Yt = linear.task(config, backend)
+    X, Y, Xt, Yt = linear_data(config, backend)
     out = {}
     for label, rule in rules.items():
         net = Network.init(config["sizes"], "linear", init_scale, bias=False, seed=config["seed"],
@@ -84,7 +85,7 @@ def mechanics_run(order: str = "W0 first (Fig. 5c)", freeze_W0: bool = False, ph
     from .experiments import mechanics
 
     c = dict(mechanics.QUICK, steps=3 * phase_steps, phase_steps=phase_steps, test_size=200)
-    X, Y, Xt, Yt = mechanics.quadratic_task(c, backend := Backend(dtype=c["dtype"]))
+    X, Y, Xt, Yt = quadratic_data(c, backend := Backend(dtype=c["dtype"]))
     net, rule = mechanics.fresh(c["sizes"], ["tanh", "linear"], c["init_scale"], c["rule"],
                                 c["seed"], backend, list(runs), c["bias_scale"])
 

@@ -4,6 +4,7 @@ import pytest
 
 from falib import Backend, DivergenceError, Network, make_rule, train
 from falib.experiments import linear
+from falib.tasks import linear_data
 
 from .conftest import as_numpy
 
@@ -57,7 +58,7 @@ def test_divergence_names_step_rule_and_rate():
 def test_one_divergence_policy():
     """``diverged``: raise (default), every curve NaN throughout (in the metric's dtype), or the
     curves up to the bad record with the message; an unknown policy is refused."""
-    data = linear.task(SHORT, Backend())
+    data = linear_data(SHORT, Backend())
 
     def run(diverged):
         return linear.learn("backprop", 0.5, SHORT, data, Backend(), [0, 1], diverged=diverged)[0]

@@ -11,13 +11,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from ..backend import shared_rng
 from ..claims import Claim, Claims
+from ..data import minibatches
 from ..metrics import normalized_squared_error
 from ..networks import Network
 from ..plots import COLORS, FONT, LABELS, WIDTH, finish
 from ..rules import Rule, make_rule
-from ..tasks import columns, minibatches, network_target
+from ..tasks import teacher_data as data   # the task of Fig. 3d: deep.data in the chapter
 from ..training import train
 from . import Experiment
 
@@ -64,28 +64,6 @@ PAPER = dict(
 QUICK = dict(PAPER, runs=5, steps=1500, alpha=0.05)   # at n = 5 per group, P < 0.05 is the fair bar
 RULES = tuple(PAPER["rules"])
 TRAININGS = [(rule, net) for rule in RULES for net in NETS] + [(TUNED, "shallow"), (TUNED, "deep")]
-
-
-def data(config, backend, chunk: int = 100_000) -> dict:
-    """The training stream and the validation and test sets: ``{name: (x, y*)}``, one column per example.
-
-    Drawn and passed through the target `chunk` examples at a time (the same numbers as all at
-    once), so that the paper's 4,000,000 examples need no more memory than their float32 copy.
-    """
-    n_in = config["target_sizes"][0]
-    target = network_target(shared_rng(config["seed"], "task"), config["target_sizes"],
-                            config["target_scale"])
-    sets = {"train": ("train", config["steps"] * config["batch"]),
-            "valid": ("valid", config["valid_size"]), "test": ("test", config["test_size"])}
-    out = {}
-    for name, (stream, n) in sets.items():
-        rng, X, Y = shared_rng(config["seed"], stream), [], []
-        for size in [chunk] * (n // chunk) + [n % chunk] * bool(n % chunk):
-            x = rng.standard_normal((size, n_in))
-            X.append(x.astype(config["dtype"]))
-            Y.append(target.forward(x.T[None]).y[0].T.astype(config["dtype"]))
-        out[name] = (columns(np.concatenate(X), backend), columns(np.concatenate(Y), backend))
-    return out
 
 
 def settings(config, rule: str) -> tuple[dict, float]:

@@ -11,12 +11,13 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..backend import shared_rng, to_numpy
+from ..backend import to_numpy
 from ..claims import Claim, Claims
+from ..data import minibatches
 from ..metrics import delta_angle, first_below, normalized_squared_error
 from ..networks import Network
 from ..rules import Rule, make_rule
-from ..tasks import columns, linear_target, minibatches
+from ..tasks import linear_data
 from ..plots import WIDTH, curve, finish, rule_color, rule_label
 from ..training import train
 from . import Experiment
@@ -52,15 +53,6 @@ PAPER = {
 }
 QUICK = dict(PAPER, runs=5, search=None)   # the rates are the paper profile's search result
 RULES = tuple(PAPER["rules"])
-
-
-def task(config, backend):
-    """The target T, the training stream and the test set, the same for every rule and run."""
-    n_in, _, n_out = config["sizes"]
-    T = linear_target(shared_rng(config["seed"], "task"), n_out, n_in, config["target_scale"])
-    X = shared_rng(config["seed"], "train").standard_normal((config["steps"] * config["batch"], n_in))
-    Xt = shared_rng(config["seed"], "test").standard_normal((config["test_size"], n_in))
-    return [columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T)]
 
 
 def learn(rule: str | dict | Rule, eta, config, data, backend, runs, diverged: str = "raise"):
@@ -101,7 +93,7 @@ def search(config, data, backend) -> dict:
 
 
 def compute(config, backend, runs):
-    data = task(config, backend)
+    data = linear_data(config, backend)
     out = search(config, data, backend) if config.get("search") else {}
     for label, whose in config["rate_of"].items():
         rule = label if label in config["rules"] else whose   # a control: the rule whose rate it takes

@@ -5,13 +5,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from array_api_compat import array_namespace
 
-from ..backend import shared_rng, to_numpy
+from ..backend import to_numpy
 from ..claims import Claim, Claims
+from ..data import minibatches
 from ..metrics import angle, first_below, normalized_squared_error, pinv, span_fraction
 from ..networks import Network
 from ..plots import COLORS, WIDTH, curve, finish
 from ..rules import make_rule
-from ..tasks import columns, linear_target, minibatches, quadratic, quadratic_target
+from ..tasks import linear_data, quadratic_data
 from ..training import train
 from . import Experiment
 
@@ -82,20 +83,8 @@ def fresh(sizes, units, init_scale, rule, seed, backend, runs, bias_scale=None):
     return net, make_rule(rule).bind(net)
 
 
-def quadratic_task(config, backend):
-    """Training stream and test set of Fig. 5: ``y*_k = x^T Q_k x``, x uniform in [-2, 2]."""
-    n_in, _, n_out = config["sizes"]
-    Q = quadratic_target(shared_rng(config["seed"], "task"), n_out, n_in, config["target_scale"])
-    r = config["input_range"]
-    n_train = max(config["steps"], 3 * config["phase_steps"]) * config["batch"]
-    X = shared_rng(config["seed"], "train").uniform(-r, r, (n_train, n_in))
-    Xt = shared_rng(config["seed"], "test").uniform(-r, r, (config["test_size"], n_in))
-    return (columns(X, backend), columns(quadratic(Q, X), backend),
-            columns(Xt, backend), columns(quadratic(Q, Xt), backend))
-
-
 def compute(config, backend, runs):
-    X, Y, Xt, Yt = quadratic_task(config, backend)
+    X, Y, Xt, Yt = quadratic_data(config, backend)
     units = range(0, config["sizes"][1], config["sizes"][1] // config["units"])
     batch = config["batch"]
 
@@ -152,11 +141,7 @@ def linear_case(lin, seed, backend, runs):
     ``Be`` with ``W⁺e`` and ``W^T e``, and how much of W0 and W lies in B's column space (all of
     it: W0 only ever changes by ``B e x^T``, W by ``e x^T W0^T``).
     """
-    n_in, _, n_out = lin["sizes"]
-    T = linear_target(shared_rng(seed, "task"), n_out, n_in)
-    X = shared_rng(seed, "train").standard_normal((lin["steps"], n_in))
-    Xt = shared_rng(seed, "test").standard_normal((lin["test_size"], n_in))
-    X, Y, Xt, Yt = (columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T))
+    X, Y, Xt, Yt = linear_data(dict(lin, seed=seed, batch=1, target_scale=1.0), backend)   # Fig. 2's T, online
     net, rule = fresh(lin["sizes"], "linear", 0.0, lin["rule"], seed, backend, runs)
     curves = train(net, rule, minibatches(X, Y, 1), steps=lin["steps"], eta=lin["eta"],
                    record_every=lin["record_every"], desc="mechanics: linear case",

@@ -20,10 +20,10 @@ import numpy as np
 from ..backend import Backend
 from ..cells import Cell
 from ..claims import Claim, Claims
-from ..data import load_mnist
+from ..data import columns
 from ..metrics import classification_error, delta_angle
 from ..plots import rule_label
-from ..tasks import columns
+from ..tasks import one_hot
 from ..training import train
 from . import Experiment, mnist, per_chunk
 
@@ -53,7 +53,7 @@ QUICK = dict(PAPER, train_size=5000, valid_size=1000, test_size=1000, epochs=3, 
 
 def split(config):
     """Training, validation and test images and labels, as host arrays."""
-    d = load_mnist()
+    d = mnist.TASK.load()
     n, v, m = config["train_size"], config["valid_size"], config["test_size"]
     return (d.x_train[:n], d.y_train[:n], d.x_train[50000:][:v], d.y_train[50000:][:v],
             d.x_test[:m], d.y_test[:m])
@@ -70,7 +70,7 @@ def compute(config, backend, runs):
     x, y, xv, yv, xt, yt = split(config)
     held_out = {"error": batches(xt, yt, backend), "valid": batches(xv, yv, backend)}
     n_angle = config["angle_size"]
-    angle_x, angle_t = columns(xt[:n_angle], backend), columns(mnist.one_hot(yt[:n_angle]), backend)
+    angle_x, angle_t = columns(xt[:n_angle], backend), columns(one_hot(yt[:n_angle], mnist.TASK.classes), backend)
     per_epoch = len(x) // config["batch"]
     out = {}
     for name in config["rules"]:
