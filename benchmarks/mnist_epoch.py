@@ -18,8 +18,7 @@ import numpy as np
 import torch
 
 from falib import Backend, Network, make_rule, train
-from falib.data import load_mnist
-from falib.tasks import columns, minibatches
+from falib.data import columns, load_mnist, minibatches
 
 SIZES = (784, 1000, 10)
 BATCH, ETA, DECAY, SCALE, BETA = 128, 0.3, 1e-6, 0.3, 2.0

@@ -135,8 +135,9 @@ STREAMS = {"weights": 0, "feedback": 1, "noise": 2, "spikes": 3, "test_spikes": 
 """Random streams of one run: initial weights, feedback matrices (B), node perturbation's noise,
 the spiking network's spikes (training, test, probes), and the noise drawn to measure a rule."""
 SHARED_STREAMS = {"task": 0, "order": 0, "train": 1, "test": 2, "valid": 3}
-"""Random streams shared by all runs: an experiment's task (or, for the spiking network, the order
-of the images), its training, test and validation inputs."""
+"""Random streams shared by all runs: an experiment's task (its target; for the spiking network, the
+order of the images), its training, test and validation inputs. This and :data:`STREAMS` are the
+one registry of stream names: code names a stream by its key here, and an unknown name is refused."""
 
 
 def _stream(stream: str | int, registry: dict) -> int:

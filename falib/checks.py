@@ -505,7 +505,7 @@ def _freeze_reference(config, frozen, runs):
     from .experiments import deep
     from .metrics import angle, normalized_squared_error
     from .networks import Network
-    from .tasks import minibatches
+    from .data import minibatches
     from .training import train
 
     backend = Backend(dtype=config["dtype"])

@@ -6,6 +6,9 @@ downloaded, is checked against the size and SHA-256 of its uncompressed contents
 :data:`FILES` before it is used. Fashion-MNIST (Xiao, Rasul & Vollgraf 2017: clothing, the same
 format) is read the same way from :func:`fashion_dir` (Debian's ``dataset-fashion-mnist`` package
 puts it in ``/usr/share/datasets/fashion-mnist``), checked against :data:`FASHION_FILES`.
+
+Any data set, images or drawn, reaches a network as columns (:func:`columns`), in minibatches
+(:func:`minibatches`).
 """
 from __future__ import annotations
 
@@ -282,3 +285,22 @@ def _write(path: Path, blob: bytes) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
+
+
+def columns(X: np.ndarray, backend):
+    """Host examples ``(n, features)`` as a backend array ``(1, features, n)``: one column each."""
+    return backend.asarray(X.T[None])
+
+
+def minibatches(X, Y, batch: int):
+    """``batch(t)``: the t-th minibatch of the column arrays X, Y, cycling through them in order."""
+    n = X.shape[-1]
+    if batch < 1 or batch > n:
+        raise ValueError(f"batch size must be between 1 and the {n} examples, got {batch}")
+    per_pass = n // batch
+
+    def get(t: int):
+        i = (t % per_pass) * batch
+        return X[..., i:i + batch], Y[..., i:i + batch]
+
+    return get

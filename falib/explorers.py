@@ -13,38 +13,14 @@ from typing import Callable, Sequence
 import matplotlib.pyplot as plt
 import numpy as np
 
-from .backend import Backend, to_numpy
-from .metrics import angle, delta_angles, normalized_squared_error
+from .backend import Backend
+from .data import minibatches
+from .metrics import delta_angles, normalized_squared_error
 from .networks import Network
 from .plots import WIDTH, curve, look, looks, traits
 from .rules import Rule, make_rule
-from .tasks import minibatches
-from .training import DivergenceError, schedule, train
-
-
-def record(net: Network, rule: Rule, batch, *, steps: int, eta: float, record_every: int,
-           evaluate: Callable[[Network, Rule], dict]) -> dict:
-    """:func:`falib.train`, but a run that diverges keeps its curves up to the divergence.
-
-    Returns ``{"step": (k,), metric: (R, k), ..., "diverged": None or the DivergenceError's message}``;
-    the last recorded values of a diverged run may be huge, NaN or inf: that is the divergence.
-    """
-    seen: dict[str, list] = {}
-
-    def keep(net, rule):
-        values = evaluate(net, rule)
-        for k, v in values.items():
-            seen.setdefault(k, []).append(to_numpy(v))
-        return values
-
-    diverged = None
-    try:
-        train(net, rule, batch, steps=steps, eta=eta, record_every=record_every, evaluate=keep)
-    except DivergenceError as err:
-        diverged = str(err)
-    out = {k: np.stack(v, axis=-1) for k, v in seen.items()}
-    n = len(next(iter(seen.values())))
-    return {"step": np.asarray(schedule(steps, record_every)[:n]), **out, "diverged": diverged}
+from .tasks import linear_data, quadratic_data
+from .training import train
 
 
 # Linear (Fig. 2): feedback scale, learning rate and initial weight scale -> error and angle
@@ -52,9 +28,10 @@ def record(net: Network, rule: Rule, batch, *, steps: int, eta: float, record_ev
 def linear_run(feedback_scale: float = 0.5, eta: float | None = None, init_scale: float = 0.01,
                rules: dict[str, Rule] | None = None, steps: int = 1000, runs: Sequence[int] = range(3)) -> dict:
     """Train the chapter's 30-20-10 linear network (its task and seed) with each rule for `steps`
-    examples; returns ``{label: record(...)}``, each with its ``"rule"``. By default backprop and
-    feedback alignment (B of scale `feedback_scale`) at backprop's rate; pass `rules` (label ->
-    rule object) to try others."""
+    examples; returns ``{label: curves}``: ``"step"``, ``"nse"``, ``"angle"`` and ``"diverged"`` (None, or
+    the message of the divergence that ended the curves: :func:`falib.train`'s ``diverged="keep"``).
+    By default backprop and feedback alignment (B of scale `feedback_scale`) at backprop's rate;
+    pass `rules` (label -> rule object) to try others."""
     from .experiments import linear
 
     config = dict(linear.QUICK, steps=steps, init_scale=init_scale, test_size=300)
@@ -62,7 +39,7 @@ def linear_run(feedback_scale: float = 0.5, eta: float | None = None, init_scale
     rules = rules or {"backprop": make_rule("backprop"),
                       "feedback_alignment": make_rule("feedback_alignment", scale=feedback_scale)}
     backend = Backend()
-    X, Y, Xt, Yt = linear.task(config, backend)
+    X, Y, Xt, Yt = linear_data(config, backend)
     out = {}
     for label, rule in rules.items():
         net = Network.init(config["sizes"], "linear", init_scale, bias=False, seed=config["seed"],
@@ -73,9 +50,8 @@ def linear_run(feedback_scale: float = 0.5, eta: float | None = None, init_scale
             p = net.forward(Xt)
             return {"nse": normalized_squared_error(Yt, p.y), "angle": delta_angles(net, rule, p, Yt)[0]}
 
-        with np.errstate(all="ignore"):   # a diverging run overflows: record() reports it
-            out[label] = record(net, rule, minibatches(X, Y, 1), steps=steps, eta=eta,
-                                record_every=max(steps // 100, 1), evaluate=evaluate) | {"rule": rule}
+        out[label] = train(net, rule, minibatches(X, Y, 1), steps=steps, eta=eta, record_every=max(steps // 100, 1),
+                           evaluate=evaluate, diverged="keep") | {"rule": rule}
     return out
 
 
@@ -112,12 +88,12 @@ def mechanics_run(order: str = "W0 first (Fig. 5c)", freeze_W0: bool = False, ph
     from .experiments import mechanics
 
     c = dict(mechanics.QUICK, steps=3 * phase_steps, phase_steps=phase_steps, test_size=200)
-    X, Y, Xt, Yt = mechanics.quadratic_task(c, backend := Backend(dtype=c["dtype"]))
+    X, Y, Xt, Yt = quadratic_data(c, backend := Backend(dtype=c["dtype"]))
     net, rule = mechanics.fresh(c["sizes"], ["tanh", "linear"], c["init_scale"], c["rule"],
                                 c["seed"], backend, list(runs), c["bias_scale"])
 
     def evaluate(net, rule):
-        return {"nse": normalized_squared_error(Yt, net.forward(Xt).y), "angle_T": angle(net.W[1], rule.B[0].mT)}
+        return {"nse": normalized_squared_error(Yt, net.forward(Xt).y), "angle_T": mechanics.angle_T(net, rule)}
 
     out: dict[str, list] = {}
     every = max(phase_steps // 10, 1)

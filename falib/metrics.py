@@ -82,6 +82,27 @@ def feedback_angles(net, rule) -> list:
     return [None if B is None else angle(B, W.mT) for B, W in zip(rule.feedback(net), net.W[1:])]
 
 
+def has_feedback(net, rule) -> bool:
+    """Whether `rule` carries errors back through a matrix B that stands in for some ``W[l+1]^T``."""
+    return any(B is not None for B in rule.feedback(net))
+
+
+def delta_angle(net, rule, x, target) -> dict:
+    """The measure of Fig. 2b and 3b: ``{"angle": ...}``, the first hidden layer's δ angle to
+    backprop's on the inputs `x`, for a rule with a feedback matrix B; ``{}`` for one without
+    (backprop, shallow learning, node perturbation)."""
+    return {"angle": delta_angles(net, rule, net.forward(x), target)[0]} if has_feedback(net, rule) else {}
+
+
+def layer_angles(net, rule, x, target) -> dict:
+    """Both angles in every hidden layer l, where they apply to `rule`: ``delta{l}``, δ's angle to
+    backprop's on the inputs `x` (:func:`delta_angles`), and ``B{l}``, B's angle to ``W[l+1]^T``
+    (:func:`feedback_angles`)."""
+    deltas = delta_angles(net, rule, net.forward(x), target)
+    return ({f"delta{l}": a for l, a in enumerate(deltas) if a is not None}
+            | {f"B{l}": a for l, a in enumerate(feedback_angles(net, rule)) if a is not None})
+
+
 def first_below(step, curve, level):
     """The first recorded step at which a (host) `curve` is below `level`, or None if it never is."""
     below = np.flatnonzero(np.asarray(curve) < level)

@@ -45,6 +45,7 @@ class Rule:
     color: str                     # its colour in every figure: one that no other rule has
     params: tuple[str, ...] = ()   # the constructor's parameters, recorded in the spec
     density = 1.0                  # the fraction of the network's last-layer connections (sparse FA)
+    stochastic = False             # its errors are estimates from random perturbations (node perturbation)
 
     @property
     def spec(self) -> dict:
@@ -76,8 +77,12 @@ class Rule:
         """The random numbers one step needs (None for a deterministic rule); see NodePerturbation."""
         return None
 
+    def learns(self, net: Network, l: int) -> bool:
+        """Whether layer ``l`` receives an error (and so learns); every layer, for most rules."""
+        return True
+
     def send(self, net: Network, l: int, delta):
-        """The signal that ``delta[l+1]`` sends to layer ``l``, or None if layer l does not learn."""
+        """The signal that ``delta[l+1]`` sends to layer ``l`` (a layer that learns)."""
         raise NotImplementedError
 
     def deltas(self, net: Network, p: Pass, target, noise=None) -> list:
@@ -85,10 +90,9 @@ class Rule:
         e = target - p.y
         delta = [net.f[-1].backward(e, p.y)]
         for l in reversed(range(len(net.W) - 1)):
-            signal = self.send(net, l, delta[0])
-            if signal is None:
+            if not self.learns(net, l):
                 return [None] * (l + 1) + delta
-            delta.insert(0, net.f[l].backward(signal, p.h[l + 1]))
+            delta.insert(0, net.f[l].backward(self.send(net, l, delta[0]), p.h[l + 1]))
         return delta
 
     def learn(self, net: Network, p: Pass, deltas: list, eta: float, decay: float) -> None:
@@ -203,8 +207,9 @@ class Shallow(Rule):
     label = "shallow"
     color = "#7f7f7f"
 
-    def send(self, net, l, delta):
-        return None
+    def learns(self, net, l):
+        """The output layer only."""
+        return l == len(net.W) - 1
 
 
 class NodePerturbation(Rule):
@@ -219,6 +224,7 @@ class NodePerturbation(Rule):
     label = "node perturbation"
     color = "#2ca02c"
     params = ("sigma",)
+    stochastic = True
 
     def __init__(self, sigma: float = 0.01):
         if sigma <= 0:

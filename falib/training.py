@@ -63,29 +63,61 @@ def step_decay(eta: float, drops, factor: float) -> Callable[[int], float]:
     return lambda t: eta * factor ** sum(t >= d for d in drops)
 
 
+DIVERGED = ("raise", "nan", "keep")
+"""What :func:`train` does when a run diverges or stalls: raise the ``DivergenceError``; return
+every curve NaN at every record (a sweep that scores a diverged setting as failed); or return
+the curves up to and including the bad record, with the error's message (an explorer)."""
+
+
 def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int,
           eta: float | Callable[[int], float],
           decay: float = 0.0, record_every: int = 100,
           evaluate: Callable[[Network, Rule], dict] = lambda net, rule: {},
-          desc: str | None = None) -> dict[str, np.ndarray]:
+          desc: str | None = None, diverged: str = "raise") -> dict[str, np.ndarray]:
     """Train `net` in place with `rule` for `steps` steps of ``batch(t) -> (x, target)``.
 
     `eta` is the learning rate, or a function of the step ``t`` (0, 1, ...) that gives it (see
     :func:`step_decay`). Returns the recorded curves: ``"step"`` (records,) and one
     ``(R, records)`` array per metric that ``evaluate(net, rule)`` returns (one value per run).
-    Stops with a ``DivergenceError`` naming the step, rule and learning rate if any run's error
-    or metric stops being finite (or naming the bad data, if an input or target was NaN or inf),
-    or if at a record every unit of a hidden layer is saturated in some run.
+    A ``DivergenceError`` names the step, rule and learning rate if any run's error or metric
+    stops being finite (or names the bad data, if an input or target was NaN or inf), or if at a
+    record every unit of a hidden layer is saturated in some run; `diverged` (one of
+    :data:`DIVERGED`) says what happens then: ``"raise"`` it; ``"nan"``: every curve is NaN
+    throughout; ``"keep"``: the curves end at the bad record and ``"diverged"`` holds the
+    error's message (None if the run did not diverge). Under ``"nan"`` and ``"keep"`` NumPy's
+    overflow warnings are silenced: the divergence is the report.
     """
-    rate = eta if callable(eta) else lambda t: eta
+    if diverged not in DIVERGED:
+        raise ValueError(f"unknown divergence policy {diverged!r}; choose one of: {', '.join(DIVERGED)}")
     record = schedule(steps, record_every)
-    recorded = set(record)
     curves: dict[str, list] = {}
+    try:
+        with np.errstate(**({} if diverged == "raise" else {"all": "ignore"})):
+            _run(net, rule, batch, steps, eta, decay, record, evaluate, desc, curves)
+    except DivergenceError as err:
+        if diverged == "raise":
+            raise
+        if diverged == "nan":
+            return {k: np.full(v[0].shape + (len(record),), np.nan, dtype=v[0].dtype) for k, v in curves.items()} \
+                | {"step": np.asarray(record)}
+        return {k: np.stack(v, axis=-1) for k, v in curves.items()} \
+            | {"step": np.asarray(record[:len(next(iter(curves.values()), []))]), "diverged": str(err)}
+    out = {k: np.stack(v, axis=-1) for k, v in curves.items()}
+    out["step"] = np.asarray(record)
+    return out | ({"diverged": None} if diverged == "keep" else {})
+
+
+def _run(net, rule, batch, steps, eta, decay, record, evaluate, desc, curves):
+    """:func:`train`'s loop: appends each record's metrics to `curves` (the bad one too) before checking them."""
+    rate = eta if callable(eta) else lambda t: eta
+    recorded = set(record)
     last_ok = 0
 
     def log(t, e=None):
         nonlocal last_ok
         values = {k: to_numpy(v) for k, v in evaluate(net, rule).items()}
+        for k, v in values.items():
+            curves.setdefault(k, []).append(v)
         bad = [k for k, v in values.items() if not np.all(np.isfinite(v))]
         if e is not None and not bool(array_namespace(e).all(array_namespace(e).isfinite(e))):
             bad.insert(0, "training error e")
@@ -100,8 +132,6 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
                 f"{rule.name} diverged: {', '.join(bad)} became NaN or inf between step {last_ok} and "
                 f"step {t} (learning rate eta={rate(t - 1):g}); lower eta or the initial/feedback weight scales")
         last_ok = t
-        for k, v in values.items():
-            curves.setdefault(k, []).append(v)
 
     log(0)
     with progress_bar(steps, desc or rule.name) as bar:
@@ -126,6 +156,3 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
                         f"reaches the layers below (learning rate eta={rate(t - 1):g}); lower eta or the "
                         "initial/feedback weight scales")
                 bar.update(t - bar.n)
-    out = {k: np.stack(v, axis=-1) for k, v in curves.items()}
-    out["step"] = np.asarray(record)
-    return out

@@ -5,7 +5,7 @@ from falib import Network, make_rule, train
 from falib.claims import Claims
 from falib.experiments import Experiment
 from falib.metrics import normalized_squared_error
-from falib.tasks import columns, minibatches
+from falib.data import columns, minibatches
 
 
 def learn(config, backend, runs):

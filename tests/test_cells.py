@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import falib
-from falib import provenance
+from falib import provenance, tasks
 from falib.__main__ import main
 from falib.data import load_mnist
 from falib.experiments import beyond, get, mnist, names
@@ -64,7 +64,8 @@ def test_more_mnist_runs_compute_only_the_new_runs(monkeypatch, tmp_path, comput
 
 @needs_mnist
 def test_a_new_rule_in_beyond_computes_only_its_cells(monkeypatch, tmp_path, computed):
-    monkeypatch.setattr(beyond, "load_fashion_mnist", load_mnist)   # no Fashion-MNIST needed to count cells
+    fashion = dataclasses.replace(tasks.TASKS["fashion"], load=load_mnist)   # no Fashion-MNIST needed to count cells
+    monkeypatch.setitem(tasks.TASKS, "fashion", fashion)
     use(monkeypatch, beyond.EXPERIMENT, TINY_BEYOND)
     first = falib.reproduce("beyond", "quick", folder=tmp_path)
     assert len(computed) == sum(len(TINY_BEYOND[task]["rules"]) for task in beyond.TASKS) + 1   # and the β sweep
@@ -113,8 +114,8 @@ def codes(name: str) -> dict[str, str]:
 
 def test_editing_a_computation_stales_exactly_its_cells(monkeypatch, tmp_path, capsys):
     before = codes("beyond")
-    edited(monkeypatch, tmp_path, "experiments/beyond.py", "    per_epoch = len(x) // c[\"batch\"]\n",
-           "    per_epoch = len(x) // int(c[\"batch\"])\n")   # in image_fit
+    edited(monkeypatch, tmp_path, "experiments/beyond.py", "test_batch=len(data[2])",
+           "test_batch=int(len(data[2]))")   # in image_fit
     after = codes("beyond")
     changed = {k for k in before if before[k] != after[k]}
     images = {"mnist", "fashion"}   # the tasks image_fit trains every rule on; and the β sweep

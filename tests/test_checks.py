@@ -535,7 +535,7 @@ def freezer(forget_frozen=False, measure_early=False, own_steps=None):
     """The exercise's freeze, or one of three mistakes."""
     from falib.experiments import deep
     from falib.metrics import angle, normalized_squared_error
-    from falib.tasks import minibatches
+    from falib.data import minibatches
 
     short, backend, sets = deep_short()
 
@@ -559,7 +559,7 @@ def freezer(forget_frozen=False, measure_early=False, own_steps=None):
 def test_frozen_layers():
     from falib.experiments import deep
     from falib.metrics import angle, normalized_squared_error
-    from falib.tasks import minibatches
+    from falib.data import minibatches
 
     short, backend, sets = deep_short()
     freeze = freezer()

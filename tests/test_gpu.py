@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from falib import RULES, Backend, Network, make_rule, train
-from falib.tasks import columns, minibatches
+from falib.data import columns, minibatches
 
 from .conftest import as_numpy
 

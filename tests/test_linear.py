@@ -4,6 +4,7 @@ import numpy as np
 import falib
 from falib import Backend
 from falib.experiments import linear
+from falib.tasks import linear_data
 
 from .conftest import altered, assert_claims_can_fail, assert_paper_start
 
@@ -19,7 +20,7 @@ def test_hidden_limit_hand_case():
 
 def test_search_never_picks_a_diverging_rate():
     config = dict(linear.PAPER, steps=50, record_every=25, search={"grid": [1e-3, 1e4], "runs": [20]})
-    out = linear.search(config, linear.task(config, Backend()), Backend())
+    out = linear.search(config, linear_data(config, Backend()), Backend())
     for rule in linear.RULES:
         score = out[f"search/{rule}"]
         assert score[0] < 1.1 and not np.isnan(score).any() and score[1] > 1e6, (rule, score)

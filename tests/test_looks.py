@@ -160,8 +160,6 @@ def test_asking_a_rule_changes_nothing():
     assert traits({"rule": "feedback_alignment", "scale": [2.0, 2.0]}).feedback   # deep's tuned spec: two B's
 
 
-COMPUTATION = {   # definitions that a compute function reaches, where rules are still told apart by name
-    ("experiments/beyond.py", "rate"), ("experiments/linear.py", "compute"), ("experiments/mnist.py", "train_variant")}
 
 
 def by_name() -> set[tuple[str, str]]:
@@ -178,10 +176,9 @@ def by_name() -> set[tuple[str, str]]:
     return found
 
 
-def test_figures_claims_and_prose_never_ask_a_rule_its_name():
-    """Only the computations listed in `COMPUTATION` still do (changing them changes their results'
-    fingerprints: they are changed apart); the list shrinks when one stops."""
-    assert by_name() == COMPUTATION
+def test_no_experiment_tests_a_rule_by_name():
+    """Computation, figures, claims and prose ask a rule what it does (learns, has a B), never its name."""
+    assert by_name() == set()
 
 
 def test_a_rules_label_and_colour_stale_no_cell(monkeypatch, tmp_path):

@@ -217,3 +217,12 @@ def test_specs_objects_and_names_make_the_same_rule():
 def test_unknown_rule_lists_the_valid_names():
     with pytest.raises(ValueError, match="choose one of: " + ", ".join(RULES)):
         make_rule("hebbian")
+
+
+def test_a_rule_says_which_layers_learn_and_whether_it_is_stochastic():
+    """Experiments ask the rule, never its name: shallow learning trains the output layer alone;
+    node perturbation alone estimates its errors from random perturbations."""
+    net = Network.init([4, 3, 3, 2], "tanh", 0.5)
+    learns = {name: [make_rule(name).learns(net, l) for l in range(3)] for name in RULES}
+    assert learns.pop("shallow") == [False, False, True] and all(v == [True] * 3 for v in learns.values())
+    assert {name for name in RULES if make_rule(name).stochastic} == {"node_perturbation"}

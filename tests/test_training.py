@@ -4,6 +4,7 @@ import pytest
 
 from falib import Backend, DivergenceError, Network, make_rule, train
 from falib.experiments import linear
+from falib.tasks import linear_data
 
 from .conftest import as_numpy
 
@@ -52,6 +53,26 @@ def test_divergence_names_step_rule_and_rate():
     cfg = dict(SHORT, eta=dict(SHORT["eta"], backprop=0.5))
     with pytest.raises(DivergenceError, match=r"backprop diverged.*step \d+.*eta=0.5.*lower eta"):
         linear.compute(cfg, Backend(), [0])
+
+
+def test_one_divergence_policy():
+    """``diverged``: raise (default), every curve NaN throughout (in the metric's dtype), or the
+    curves up to the bad record with the message; an unknown policy is refused."""
+    data = linear_data(SHORT, Backend())
+
+    def run(diverged):
+        return linear.learn("backprop", 0.5, SHORT, data, Backend(), [0, 1], diverged=diverged)[0]
+
+    nan = run("nan")
+    assert nan["nse"].shape == (2, len(nan["step"])) == (2, 16) and np.isnan(nan["nse"]).all()
+    assert nan["nse"].dtype == np.float64 and "diverged" not in nan
+    kept = run("keep")
+    assert "backprop diverged" in kept["diverged"] and kept["nse"].shape == (2, len(kept["step"]))
+    assert 1 < len(kept["step"]) < 16 and np.isfinite(kept["nse"][:, 0]).all()
+    assert not np.isfinite(kept["nse"][:, -1]).all()
+    assert linear.learn("backprop", 0.01, SHORT, data, Backend(), [0], diverged="keep")[0]["diverged"] is None
+    with pytest.raises(ValueError, match="unknown divergence policy 'ignore'; choose one of: raise, nan, keep"):
+        run("ignore")
 
 
 def test_wrong_input_shape_names_the_expected_shape():

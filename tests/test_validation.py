@@ -4,7 +4,7 @@ import pytest
 
 from falib import Backend, DivergenceError, Network, make_rule, train
 from falib.metrics import normalized_squared_error
-from falib.tasks import columns, minibatches
+from falib.data import columns, minibatches
 
 RNG = np.random.default_rng(0)
 X = RNG.standard_normal((400, 30))

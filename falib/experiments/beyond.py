@@ -12,19 +12,18 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..backend import Backend, shared_rng, to_numpy
+from .. import tasks
+from ..backend import Backend
 from ..cells import Cell
 from ..claims import Claim, Claims
-from ..data import load_fashion_mnist, load_mnist
-from ..metrics import classification_error, delta_angles, feedback_angles, normalized_squared_error
+from ..data import minibatches
+from ..metrics import layer_angles
 from ..networks import Network
 from ..plots import WIDTH, curve, finish, looks, traits
 from ..rules import Rule, make_rule
-from ..tasks import columns, minibatches, network_target
-from ..training import DivergenceError, schedule, step_decay, train
+from ..training import schedule, train
 from . import Experiment
-from . import linear
-from .mnist import one_hot, shuffled_batches
+from . import mnist
 
 TASKS = ("linear", "teacher", "mnist", "fashion")
 NAMES = {"linear": "linear", "teacher": "teacher", "mnist": "MNIST", "fashion": "Fashion-MNIST"}
@@ -42,10 +41,10 @@ def rules(scale: float, decay: float, sigma: float) -> dict:
             "shallow": {"rule": "shallow"}}
 
 
-IMAGES = {   # MNIST and Fashion-MNIST: the MNIST chapter's network and settings
-    "sizes": [784, 1000, 10], "init_scale": 0.3, "decay": 1e-6, "batch": 32, "eta": 0.3,
-    "train_size": 60000, "test_size": 10000, "epochs": 2, "eta_drops": [], "eta_factor": 1.0,
-    "records_per_epoch": 2, "angle_size": 1000,
+IMAGES = {   # every image task: the MNIST chapter's network and settings, two epochs at one rate
+    **{k: mnist.PAPER[k] for k in ("sizes", "init_scale", "decay", "batch", "eta", "train_size", "test_size",
+                                   "angle_size")},
+    "epochs": 2, "eta_drops": [], "eta_factor": 1.0, "records_per_epoch": 2,
     "rules": rules(2.0, 3e-3, 0.01), "np_eta": 0.01,
 }
 PAPER = {
@@ -60,8 +59,7 @@ PAPER = {
                 "rules": rules(0.25, 6e-3, 0.01)},
     "depths": [1, 2, 3, 4, 5, 6],     # hidden tanh layers of width 20 in the depth sweep
     "widths": [1, 2, 5, 10, 20],      # the bottleneck: 30-20-w-20-10
-    "mnist": IMAGES,
-    "fashion": IMAGES,
+    **dict.fromkeys(tasks.IMAGE_TASKS, IMAGES),   # MNIST, Fashion-MNIST
     # feedback alignment's β on a fifth of MNIST (12,000 images, 2 epochs)
     "scales": {"values": [0.002, 0.02, 0.2, 2.0, 20.0, 200.0], "train_size": 12000, "test_size": 2000},
     "runs": 3,
@@ -71,65 +69,60 @@ PAPER = {
 QUICK_IMAGES = dict(IMAGES, train_size=5000, test_size=1000, epochs=1, angle_size=200)
 QUICK = dict(PAPER, linear=dict(PAPER["linear"], steps=600, record_every=50),
              teacher=dict(PAPER["teacher"], steps=300, record_every=50),
-             depths=[1, 3, 6], widths=[2, 20], mnist=QUICK_IMAGES, fashion=QUICK_IMAGES,
+             depths=[1, 3, 6], widths=[2, 20], **dict.fromkeys(tasks.IMAGE_TASKS, QUICK_IMAGES),
              scales=dict(PAPER["scales"], values=[0.02, 2.0, 200.0], train_size=1000, test_size=500), runs=2)
 RULES = tuple(PAPER["linear"]["rules"])
 
 
 def rate(task: dict, label: str) -> float:
-    """Every rule's rate is backprop's, but node perturbation's (it diverges at backprop's); a rule
-    that is not in the task's configuration (an exercise's, say) gets backprop's."""
-    return task["np_eta"] if task["rules"].get(label, {}).get("rule") == "node_perturbation" else task["eta"]
+    """Every rule's rate is backprop's, but that of a stochastic rule (node perturbation, which
+    diverges at backprop's); a rule that is not in the task's configuration (an exercise's, say)
+    gets backprop's."""
+    spec = task["rules"].get(label)
+    return task["np_eta"] if spec is not None and make_rule(spec).stochastic else task["eta"]
 
 
-def fit(net: Network, rule: Rule, batch, steps: int, eta, record_every: int, score, probe,
-        decay: float = 0.0, desc: str = "") -> dict:
-    """Train `net` with `rule`; returns ``error`` and, per hidden layer l, ``delta{l}`` (δ's angle to
-    backprop's on the `probe` pass) and ``B{l}`` (B's angle to ``W[l+1]^T``), each (R, records):
-    NaN where a measure does not apply to the rule, or everywhere if training diverged."""
-    x, target = probe
+def filled(curves: dict, layers: int) -> dict:
+    """``error`` and, per hidden layer l < `layers`, ``delta{l}`` (δ's angle to backprop's) and ``B{l}``
+    (B's angle to ``W[l+1]^T``), each (R, records): NaN (float64) where a measure does not apply to
+    the rule, or everywhere if training diverged (:func:`~falib.training.train`'s ``diverged="nan"``)."""
+    nan = np.full((len(curves["error"]), len(curves["step"])), np.nan)
+    keys = ["error"] + [f"{m}{l}" for m in ("delta", "B") for l in range(layers)]
+    return {k: v if np.isfinite(v := curves.get(k, nan)).all() else nan for k in keys}
+
+
+def fit(net: Network, rule: Rule, batch, steps: int, eta, record_every: int, task: str, probe,
+        desc: str = "") -> dict:
+    """Train `net` with `rule` on a regression task (a name in :data:`falib.tasks.TASKS`), scored by
+    the task's score on the `probe` set (x, y*), on which the angles are measured too (:func:`filled`)."""
+    score, (x, target) = tasks.task(task).score, probe
 
     def evaluate(net, rule):
-        out = {"error": score(net)}
-        deltas = delta_angles(net, rule, net.forward(x), target)
-        out |= {f"delta{l}": a for l, a in enumerate(deltas) if a is not None}
-        out |= {f"B{l}": a for l, a in enumerate(feedback_angles(net, rule)) if a is not None}
-        return out
+        return {"error": score(target, net.forward(x).y)} | layer_angles(net, rule, x, target)
 
-    records = len(schedule(steps, record_every))
-    nan = np.full((net.runs, records), np.nan)
-    try:
-        with np.errstate(all="ignore"):
-            curves = train(net, rule, batch, steps=steps, eta=eta, decay=decay, record_every=record_every,
-                           evaluate=evaluate, desc=desc)
-    except DivergenceError:
-        curves = {}
-    keys = ["error"] + [f"{m}{l}" for m in ("delta", "B") for l in range(len(net.W) - 1)]
-    return {k: curves.get(k, nan) for k in keys}
+    curves = train(net, rule, batch, steps=steps, eta=eta, record_every=record_every, evaluate=evaluate,
+                   desc=desc, diverged="nan")
+    return filled(curves, len(net.W) - 1)
 
 
 def linear_task(config, backend, runs) -> dict:
     """Fig. 2's task: every rule learns ``y* = T x`` in a linear 30-20-10 network."""
     c, seed = config["linear"], config["seed"]
-    X, Y, Xt, Yt = linear.task(dict(c, seed=seed), backend)
+    X, Y, Xt, Yt = tasks.task("linear").data(dict(c, seed=seed), backend)
     out = {}
     for name, spec in c["rules"].items():
         net = Network.init(c["sizes"], "linear", c["init_scale"], bias=False, seed=seed, runs=runs, backend=backend)
         curves = fit(net, make_rule(spec).bind(net), minibatches(X, Y, c["batch"]), c["steps"], rate(c, name),
-                     c["record_every"], lambda n: normalized_squared_error(Yt, n.forward(Xt).y), (Xt, Yt),
-                     desc=f"beyond: linear, {name}")
+                     c["record_every"], "linear", (Xt, Yt), desc=f"beyond: linear, {name}")
         out |= {f"linear/{name}/{k}": v for k, v in curves.items()}
     return out | {"linear/step": np.asarray(schedule(c["steps"], c["record_every"])) * c["batch"]}
 
 
 def teacher_data(config, backend):
-    """The teacher task of Fig. 3d (the deep chapter's target and input streams)."""
-    c, seed = config["teacher"], config["seed"]
-    target = network_target(shared_rng(seed, "task"), c["target_sizes"], c["target_scale"])
-    n_in = c["target_sizes"][0]
-    X = shared_rng(seed, "train").standard_normal((c["steps"] * c["batch"], n_in))
-    Xt = shared_rng(seed, "test").standard_normal((c["test_size"], n_in))
-    return [(columns(A, backend), backend.asarray(target.forward(A.T[None]).y)) for A in (X, Xt)]
+    """The teacher task of Fig. 3d (the deep chapter's data): ``(X, Y), (Xt, Yt)``, its training stream and test set."""
+    sets = tasks.task("teacher").data(dict(config["teacher"], seed=config["seed"], dtype=config["dtype"]), backend,
+                                      sets=("train", "test"))
+    return sets["train"], sets["test"]
 
 
 def student(config, sizes, backend, runs) -> Network:
@@ -144,8 +137,7 @@ def teacher_fit(config, data, sizes, spec, name, backend, runs, desc) -> dict:
     (X, Y), (Xt, Yt) = data
     net = student(config, sizes, backend, runs)
     return fit(net, make_rule(spec).bind(net), minibatches(X, Y, c["batch"]), c["steps"], rate(c, name),
-               c["record_every"], lambda n: normalized_squared_error(Yt, n.forward(Xt).y), (Xt, Yt),
-               desc=f"beyond: {desc}, {name}")
+               c["record_every"], "teacher", (Xt, Yt), desc=f"beyond: {desc}, {name}")
 
 
 def final_angles(ends: list[dict]) -> np.ndarray:
@@ -175,36 +167,27 @@ def teacher_task(config, backend, runs) -> dict:
     return out
 
 
-def images(name: str, c: dict):
-    """Training and test images and labels of MNIST or Fashion-MNIST, as host arrays."""
-    d = load_mnist() if name == "mnist" else load_fashion_mnist()
-    n, m = c["train_size"], c["test_size"]
-    return d.x_train[:n], d.y_train[:n], d.x_test[:m], d.y_test[:m]
+def image_fit(config, c, data, spec, eta, backend, runs, desc, images: str) -> dict:
+    """One rule on the images `data` of task `images`, by the MNIST chapter's network and training
+    (:func:`falib.experiments.mnist.fit`, the test set scored in one pass): test error and angles per record."""
+    curves, net, _ = mnist.fit(spec, dict(c, seed=config["seed"], eta=eta), backend, runs, data, images=images,
+                               measure=layer_angles, test_batch=len(data[2]), diverged="nan", desc=desc)
+    return filled(curves, len(net.W) - 1)
 
 
-def image_fit(config, c, data, spec, eta, backend, runs, desc) -> dict:
-    """One rule on images (the MNIST chapter's network): test error and angles per record."""
-    x, y, xt, yt = data
-    per_epoch = len(x) // c["batch"]
-    test = columns(xt, backend), backend.asarray(yt)
-    probe = columns(xt[:c["angle_size"]], backend), columns(one_hot(yt[:c["angle_size"]]), backend)
-    rule = make_rule(spec)
-    net = Network.init(c["sizes"], "logistic", c["init_scale"], seed=config["seed"], runs=runs, backend=backend,
-                       density=rule.density)
-    batches = shuffled_batches(x, y, dict(c, seed=config["seed"]), backend)
-    eta = step_decay(eta, [e * per_epoch for e in c["eta_drops"]], c["eta_factor"])
-    return fit(net, rule.bind(net), batches, c["epochs"] * per_epoch, eta, per_epoch // c["records_per_epoch"],
-               lambda n: classification_error(n.forward(test[0]).y, test[1]), probe, c["decay"], desc)
+def image_tasks(config) -> list[str]:
+    """The image tasks of the registry that `config` holds, in the registry's order."""
+    return [t for t in tasks.IMAGE_TASKS if t in config]
 
 
 def image_task(config, backend, runs) -> dict:
-    """Every rule on MNIST and on Fashion-MNIST (those of them that `config` holds)."""
+    """Every rule on each image task that `config` holds (MNIST, Fashion-MNIST)."""
     out = {}
-    for task in (t for t in ("mnist", "fashion") if t in config):
+    for task in image_tasks(config):
         c = config[task]
-        data = images(task, c)
+        data = tasks.images(task, c)
         for name, spec in c["rules"].items():
-            curves = image_fit(config, c, data, spec, rate(c, name), backend, runs, f"beyond: {task}, {name}")
+            curves = image_fit(config, c, data, spec, rate(c, name), backend, runs, f"beyond: {task}, {name}", task)
             out |= {f"{task}/{name}/{k}": v for k, v in curves.items()}
         per_epoch = c["train_size"] // c["batch"]
         out[f"{task}/epoch"] = np.asarray(schedule(c["epochs"] * per_epoch, per_epoch // c["records_per_epoch"])) / per_epoch
@@ -215,10 +198,11 @@ def scale_task(config, backend, runs) -> dict:
     """Feedback alignment's β swept on part of MNIST, and the shallow network it is compared with."""
     s = config["scales"]
     c = dict(config["mnist"], train_size=s["train_size"], test_size=s["test_size"])
-    data = images("mnist", c)
+    data = tasks.images("mnist", c)
     ends = [image_fit(config, c, data, dict(c["rules"]["feedback_alignment"], scale=beta), c["eta"], backend, runs,
-                      f"beyond: β = {beta:g}") for beta in s["values"]]
-    base = image_fit(config, c, data, c["rules"]["shallow"], c["eta"], backend, runs, "beyond: β sweep, shallow")
+                      f"beyond: β = {beta:g}", "mnist") for beta in s["values"]]
+    base = image_fit(config, c, data, c["rules"]["shallow"], c["eta"], backend, runs, "beyond: β sweep, shallow",
+                     "mnist")
     return {"scale/error": np.stack([e["error"][:, -1] for e in ends], axis=1),
             "scale/delta0": np.stack([e["delta0"][:, -1] for e in ends], axis=1),
             "scale/shallow": base["error"][:, -1]}
@@ -243,7 +227,7 @@ def grid(config) -> list[Cell]:
                    (f"teacher/{name}/", f"depth/{name}/", f"bottleneck/{name}/", "teacher/step"))
               for name, spec in config["teacher"]["rules"].items()]
     cells += [Cell({"task": task, "rule": name}, one(task, name, spec), image_task, (f"{task}/{name}/", f"{task}/epoch"))
-              for task in ("mnist", "fashion") for name, spec in config[task]["rules"].items()]
+              for task in image_tasks(config) for name, spec in config[task]["rules"].items()]
     swept = {k: config["mnist"]["rules"][k] for k in ("feedback_alignment", "shallow")}
     return cells + [Cell({"task": "scale"}, dict(base, mnist=dict(config["mnist"], rules=swept), scales=config["scales"]),
                          scale_task, ("scale/",))]
@@ -251,7 +235,7 @@ def grid(config) -> list[Cell]:
 
 def inputs(config):
     """The image data sets this experiment reads (so that a missing file stops it before it computes)."""
-    return [images(task, config[task]) for task in ("mnist", "fashion")]
+    return [tasks.images(task, config[task]) for task in image_tasks(config)]
 
 
 COMPARABLE = 1.0   # points of test error: 'almost as good as' / 'comparable to' backprop, one-sided

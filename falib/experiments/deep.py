@@ -11,17 +11,16 @@ import matplotlib.pyplot as plt
 import numpy as np
 from scipy import stats
 
-from ..backend import shared_rng
 from ..claims import Claim, Claims
+from ..data import minibatches
 from ..metrics import normalized_squared_error
 from ..networks import Network
 from ..plots import FONT, WIDTH, finish, look, looks
 from ..rules import Rule, make_rule
-from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, minibatches, network_target
-from ..training import DivergenceError, schedule, train
+from ..tasks import teacher_data as data   # the task of Fig. 3d: deep.data in the chapter
+from ..training import train
 from . import Experiment
 
-VALID_STREAM = "valid"   # backend.SHARED_STREAMS
 TUNED = "feedback_alignment_tuned"   # feedback alignment with its own settings (3- and 4-layer nets)
 NETS = {   # name: (shape, frozen layers)
     "shallow": ("shallow", ()),   # 30-20-10
@@ -67,28 +66,6 @@ RULES = tuple(PAPER["rules"])
 TRAININGS = [(rule, net) for rule in RULES for net in NETS] + [(TUNED, "shallow"), (TUNED, "deep")]
 
 
-def data(config, backend, chunk: int = 100_000) -> dict:
-    """The training stream and the validation and test sets: ``{name: (x, y*)}``, one column per example.
-
-    Drawn and passed through the target `chunk` examples at a time (the same numbers as all at
-    once), so that the paper's 4,000,000 examples need no more memory than their float32 copy.
-    """
-    n_in = config["target_sizes"][0]
-    target = network_target(shared_rng(config["seed"], TASK_STREAM), config["target_sizes"],
-                            config["target_scale"])
-    sets = {"train": (TRAIN_STREAM, config["steps"] * config["batch"]),
-            "valid": (VALID_STREAM, config["valid_size"]), "test": (TEST_STREAM, config["test_size"])}
-    out = {}
-    for name, (stream, n) in sets.items():
-        rng, X, Y = shared_rng(config["seed"], stream), [], []
-        for size in [chunk] * (n // chunk) + [n % chunk] * bool(n % chunk):
-            x = rng.standard_normal((size, n_in))
-            X.append(x.astype(config["dtype"]))
-            Y.append(target.forward(x.T[None]).y[0].T.astype(config["dtype"]))
-        out[name] = (columns(np.concatenate(X), backend), columns(np.concatenate(Y), backend))
-    return out
-
-
 def settings(config, rule: str) -> tuple[dict, float]:
     """(rule spec, eta): backprop's rate for both rules (the paper's protocol), or FA's own settings."""
     if rule == TUNED:
@@ -122,14 +99,9 @@ def fit(config, backend, runs, sets, net: str, rule: str | dict | Rule, eta: flo
     def evaluate(model, learner):
         return {k: normalized_squared_error(y, model.forward(x).y) for k, (x, y) in held_out.items()}
 
-    record = schedule(config["steps"], config["record_every"])
-    try:
-        return train(model, learner, minibatches(*sets["train"], config["batch"]), steps=config["steps"],
-                     eta=eta, record_every=config["record_every"], evaluate=evaluate,
-                     desc=f"deep: {learner.name}, {net}, eta {eta:g}")
-    except DivergenceError:
-        nan = np.full((len(runs), len(record)), np.nan, dtype=config["dtype"])
-        return {"step": np.asarray(record), **{k: nan for k in held_out}}
+    return train(model, learner, minibatches(*sets["train"], config["batch"]), steps=config["steps"],
+                 eta=eta, record_every=config["record_every"], evaluate=evaluate,
+                 desc=f"deep: {learner.name}, {net}, eta {eta:g}", diverged="nan")
 
 
 def compute(config, backend, runs):

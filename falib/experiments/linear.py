@@ -11,14 +11,15 @@ from __future__ import annotations
 import matplotlib.pyplot as plt
 import numpy as np
 
-from ..backend import shared_rng, to_numpy
+from ..backend import to_numpy
 from ..claims import Claim, Claims
-from ..metrics import delta_angles, first_below, normalized_squared_error
+from ..data import minibatches
+from ..metrics import delta_angle, first_below, normalized_squared_error
 from ..networks import Network
 from ..rules import Rule, make_rule
-from ..tasks import TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches
+from ..tasks import linear_data
 from ..plots import WIDTH, curve, finish, looks
-from ..training import DivergenceError, train
+from ..training import train
 from . import Experiment
 
 GRID = [round(1e-4 * 10 ** (k / 2), 10) for k in range(13)]   # 1e-4, 3.16e-4, ..., 100
@@ -54,32 +55,21 @@ QUICK = dict(PAPER, runs=5, search=None)   # the rates are the paper profile's s
 RULES = tuple(PAPER["rules"])
 
 
-def task(config, backend):
-    """The target T, the training stream and the test set, the same for every rule and run."""
-    n_in, _, n_out = config["sizes"]
-    T = linear_target(shared_rng(config["seed"], TASK_STREAM), n_out, n_in, config["target_scale"])
-    X = shared_rng(config["seed"], TRAIN_STREAM).standard_normal((config["steps"] * config["batch"], n_in))
-    Xt = shared_rng(config["seed"], TEST_STREAM).standard_normal((config["test_size"], n_in))
-    return [columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T)]
-
-
-def learn(rule: str | dict | Rule, eta, config, data, backend, runs):
+def learn(rule: str | dict | Rule, eta, config, data, backend, runs, diverged: str = "raise"):
     """Train `rule` (a rule object, a spec, or a name in ``config["rules"]``) at rate `eta` on
-    `runs`; returns its curves (with the δ angle for a rule that has a B) and the trained network."""
+    `runs`; returns its curves (with the δ angle for a rule that has a B) and the trained network.
+    `diverged` is :func:`~falib.training.train`'s policy for a run that diverges."""
     X, Y, Xt, Yt = data
     net = Network.init(config["sizes"], "linear", config["init_scale"], bias=False,
                        seed=config["seed"], runs=runs, backend=backend)
     rule = make_rule(config["rules"].get(rule, rule) if isinstance(rule, str) else rule).bind(net)
 
     def evaluate(net, rule):
-        p = net.forward(Xt)
-        metrics = {"nse": normalized_squared_error(Yt, p.y)}
-        if any(B is not None for B in rule.feedback(net)):
-            metrics["angle"] = delta_angles(net, rule, p, Yt)[0]
-        return metrics
+        return {"nse": normalized_squared_error(Yt, net.forward(Xt).y)} | delta_angle(net, rule, Xt, Yt)
 
     curves = train(net, rule, minibatches(X, Y, config["batch"]), steps=config["steps"], eta=eta,
-                   record_every=config["record_every"], evaluate=evaluate, desc=f"linear: {rule} at {eta:g}")
+                   record_every=config["record_every"], evaluate=evaluate, desc=f"linear: {rule} at {eta:g}",
+                   diverged=diverged)
     return curves, net
 
 
@@ -96,26 +86,21 @@ def search(config, data, backend) -> dict:
     s = config["search"]
     out = {"search/eta": np.asarray(s["grid"], dtype=float)}
     for name in config["rules"]:
-        scores = []
-        for eta in s["grid"]:
-            try:
-                with np.errstate(over="ignore", invalid="ignore"):   # too large a rate overflows
-                    scores.append(learn(name, eta, config, data, backend, s["runs"])[0]["nse"].mean())
-            except DivergenceError:
-                scores.append(np.inf)
+        scores = [learn(name, eta, config, data, backend, s["runs"], diverged="nan")[0]["nse"].mean()
+                  for eta in s["grid"]]
         out[f"search/{name}"] = np.nan_to_num(np.asarray(scores), nan=np.inf, posinf=np.inf)
     return out
 
 
 def compute(config, backend, runs):
-    data = task(config, backend)
+    data = linear_data(config, backend)
     out = search(config, data, backend) if config.get("search") else {}
     for label, whose in config["rate_of"].items():
-        rule = "shallow" if label == "shallow_tuned" else label
+        rule = label if label in config["rules"] else whose   # a control: the rule whose rate it takes
         curves, net = learn(rule, config["eta"][whose], config, data, backend, runs)
         out["step"] = curves.pop("step")
         out.update({f"{label}/{k}": v for k, v in curves.items()})
-        if rule == "shallow":
+        if not make_rule(config["rules"][rule]).learns(net, 0):   # a fixed random hidden layer
             out[f"{label}/limit"] = hidden_limit(net.W[0], *data[2:])
             out[f"{label}/h2"] = to_numpy(net.W[0] ** 2).sum(axis=(1, 2))   # E|h|^2 for x ~ N(0, I)
     return out

@@ -5,14 +5,14 @@ import matplotlib.pyplot as plt
 import numpy as np
 from array_api_compat import array_namespace
 
-from ..backend import shared_rng, to_numpy
+from ..backend import to_numpy
 from ..claims import Claim, Claims
+from ..data import minibatches
 from ..metrics import angle, first_below, normalized_squared_error, pinv, span_fraction
 from ..networks import Network
 from ..plots import WIDTH, curve, finish, look
 from ..rules import make_rule
-from ..tasks import (TASK_STREAM, TEST_STREAM, TRAIN_STREAM, columns, linear_target, minibatches,
-                     quadratic, quadratic_target)
+from ..tasks import linear_data, quadratic_data
 from ..training import train
 from . import Experiment
 
@@ -47,10 +47,14 @@ def unit_angles(W, B, units):
     return array_namespace(W, B).stack([angle(W[..., j], B[:, j, :]) for j in units], axis=1)
 
 
+def angle_T(net, rule):
+    """The angle between W and B^T (Fig. 5a, Supplementary Note 13), per run."""
+    return angle(net.W[1], rule.B[0].mT)
+
+
 def alignment(net, rule) -> dict:
     """The angles between W and B^T and between W and B⁺ (Supplementary Notes 13-14)."""
-    W, B = net.W[1], rule.B[0]
-    return {"angle_T": angle(W, B.mT), "angle_pinv": angle(W, pinv(B))}
+    return {"angle_T": angle_T(net, rule), "angle_pinv": angle(net.W[1], pinv(rule.B[0]))}
 
 
 def hidden_changes(net, rule, e) -> dict:
@@ -79,20 +83,8 @@ def fresh(sizes, units, init_scale, rule, seed, backend, runs, bias_scale=None):
     return net, make_rule(rule).bind(net)
 
 
-def quadratic_task(config, backend):
-    """Training stream and test set of Fig. 5: ``y*_k = x^T Q_k x``, x uniform in [-2, 2]."""
-    n_in, _, n_out = config["sizes"]
-    Q = quadratic_target(shared_rng(config["seed"], TASK_STREAM), n_out, n_in, config["target_scale"])
-    r = config["input_range"]
-    n_train = max(config["steps"], 3 * config["phase_steps"]) * config["batch"]
-    X = shared_rng(config["seed"], TRAIN_STREAM).uniform(-r, r, (n_train, n_in))
-    Xt = shared_rng(config["seed"], TEST_STREAM).uniform(-r, r, (config["test_size"], n_in))
-    return (columns(X, backend), columns(quadratic(Q, X), backend),
-            columns(Xt, backend), columns(quadratic(Q, Xt), backend))
-
-
 def compute(config, backend, runs):
-    X, Y, Xt, Yt = quadratic_task(config, backend)
+    X, Y, Xt, Yt = quadratic_data(config, backend)
     units = range(0, config["sizes"][1], config["sizes"][1] // config["units"])
     batch = config["batch"]
 
@@ -149,11 +141,7 @@ def linear_case(lin, seed, backend, runs):
     ``Be`` with ``W⁺e`` and ``W^T e``, and how much of W0 and W lies in B's column space (all of
     it: W0 only ever changes by ``B e x^T``, W by ``e x^T W0^T``).
     """
-    n_in, _, n_out = lin["sizes"]
-    T = linear_target(shared_rng(seed, TASK_STREAM), n_out, n_in)
-    X = shared_rng(seed, TRAIN_STREAM).standard_normal((lin["steps"], n_in))
-    Xt = shared_rng(seed, TEST_STREAM).standard_normal((lin["test_size"], n_in))
-    X, Y, Xt, Yt = (columns(A, backend) for A in (X, X @ T.T, Xt, Xt @ T.T))
+    X, Y, Xt, Yt = linear_data(dict(lin, seed=seed, batch=1, target_scale=1.0), backend)   # Fig. 2's T, online
     net, rule = fresh(lin["sizes"], "linear", 0.0, lin["rule"], seed, backend, runs)
     curves = train(net, rule, minibatches(X, Y, 1), steps=lin["steps"], eta=lin["eta"],
                    record_every=lin["record_every"], desc="mechanics: linear case",

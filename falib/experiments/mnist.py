@@ -10,16 +10,17 @@ from scipy import stats
 from ..backend import Backend, shared_rng, to_numpy
 from ..cells import Cell
 from ..claims import Claim, Claims
-from ..data import load_mnist
-from ..metrics import classification_error, delta_angles
+from ..data import columns
+from ..metrics import classification_error, delta_angle
 from ..networks import Network
 from ..plots import WIDTH, curve, finish, looks, traits
 from ..rules import Rule, make_rule
-from ..tasks import TRAIN_STREAM, columns
+from ..tasks import one_hot, task
 from ..training import step_decay, train
 from . import Experiment, per_chunk
 
 SPARSE = "sparse_feedback_alignment"
+TASK = task("mnist")   # the images, their classes
 
 PAPER = {
     "sizes": [784, 1000, 10],   # paper; logistic hidden and output units with biases
@@ -61,7 +62,7 @@ FALLS = 10        # "well below 90°": the angle ends at least this many degrees
 
 def split(config):
     """Training and test images and labels, as host arrays."""
-    d = load_mnist()
+    d = TASK.load()
     if config["validation"]:
         x, y = d.x_train[:50000], d.y_train[:50000]
         xt, yt = d.x_train[50000:], d.y_train[50000:]
@@ -71,20 +72,16 @@ def split(config):
     return x[:n], y[:n], xt[:m], yt[:m]
 
 
-def one_hot(labels):
-    """Targets: 1 for the labelled digit, 0 for the other nine."""
-    return np.eye(10, dtype=np.float32)[labels]
-
-
-def shuffled_batches(x, y, config, backend):
-    """``batch(t)``: minibatches of a fresh permutation every epoch, shared by every run and rule."""
-    rng = shared_rng(config["seed"], TRAIN_STREAM)
+def shuffled_batches(x, y, config, backend, classes: int = TASK.classes):
+    """``batch(t)``: minibatches of a fresh permutation every epoch, shared by every run and rule;
+    the targets are one-hot over `classes`."""
+    rng = shared_rng(config["seed"], "train")
     order = [rng.permutation(len(x)) for _ in range(config["epochs"])]
     size, per_epoch = config["batch"], len(x) // config["batch"]
 
     def get(t):
         i = order[t // per_epoch][(t % per_epoch) * size:][:size]
-        return columns(x[i], backend), columns(one_hot(y[i]), backend)
+        return columns(x[i], backend), columns(one_hot(y[i], classes), backend)
 
     return get
 
@@ -113,30 +110,43 @@ def grid(config) -> list[Cell]:
             for name, spec in config["rules"].items()]
 
 
-def train_variant(name, config, backend, runs, data, rule: str | dict | Rule | None = None):
-    """Test error (and, for a rule with a B, the δ angle) over training, and receptive fields,
-    stored under `name`; the rule is `rule` (a spec or object), else ``config["rules"][name]``."""
+def fit(rule: str | dict | Rule, config, backend, runs, data, *, images: str = "mnist", measure=delta_angle,
+        test_batch: int = TEST_BATCH, diverged: str = "raise", desc: str = "mnist") -> tuple[dict, Network, Rule]:
+    """Train the network of `config` by `rule` (a name in ``config["rules"]``, a spec or a rule
+    object) on `data`, the images of the task named `images`; returns its curves, the network and the rule.
+
+    The curves: test error (scored `test_batch` images per forward pass) and `measure` (a measure
+    of :mod:`falib.metrics`, on the first ``angle_size`` test images) per record, and ``"step"``;
+    `diverged` is :func:`~falib.training.train`'s policy.
+    """
     x, y, xt, yt = data
-    test = [(columns(xt[i:i + TEST_BATCH], backend), backend.asarray(yt[i:i + TEST_BATCH]))
-            for i in range(0, len(xt), TEST_BATCH)]
+    classes = task(images).classes
+    test = [(columns(xt[i:i + test_batch], backend), backend.asarray(yt[i:i + test_batch]))
+            for i in range(0, len(xt), test_batch)]
     n_angle = config["angle_size"]
-    angle_x, angle_t = columns(xt[:n_angle], backend), columns(one_hot(yt[:n_angle]), backend)
+    angle_x, angle_t = columns(xt[:n_angle], backend), columns(one_hot(yt[:n_angle], classes), backend)
     per_epoch = len(x) // config["batch"]
     eta = step_decay(config["eta"], [e * per_epoch for e in config["eta_drops"]], config["eta_factor"])
-    net, rule = network(name if rule is None else rule, config, backend, runs)
+    net, rule = network(rule, config, backend, runs)
 
     def evaluate(net, rule):
         wrong = sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in test)
-        metrics = {"error": wrong / len(xt)}
-        if any(B is not None for B in rule.feedback(net)):
-            metrics["angle"] = delta_angles(net, rule, net.forward(angle_x), angle_t)[0]
-        return metrics
+        return {"error": wrong / len(xt)} | measure(net, rule, angle_x, angle_t)
 
-    out = train(net, rule, shuffled_batches(x, y, config, backend), steps=config["epochs"] * per_epoch,
-                eta=eta, decay=config["decay"], record_every=per_epoch // config["records_per_epoch"],
-                evaluate=evaluate, desc=f"mnist: {name} {runs[0]}")
+    curves = train(net, rule, shuffled_batches(x, y, config, backend, classes), steps=config["epochs"] * per_epoch,
+                   eta=eta, decay=config["decay"], record_every=per_epoch // config["records_per_epoch"],
+                   evaluate=evaluate, desc=desc, diverged=diverged)
+    return curves, net, rule
+
+
+def train_variant(name, config, backend, runs, data, rule: str | dict | Rule | None = None):
+    """Test error (and, for a rule with a B, the δ angle) over training, and receptive fields (if
+    the hidden layer learns), stored under `name`; the rule is `rule` (a spec or object), else
+    ``config["rules"][name]``."""
+    out, net, rule = fit(name if rule is None else rule, config, backend, runs, data, desc=f"mnist: {name} {runs[0]}")
+    per_epoch = len(data[0]) // config["batch"]
     out = {f"{name}/{k}": v for k, v in out.items() if k != "step"} | {"epoch": out["step"] / per_epoch}
-    if name != "shallow":
+    if rule.learns(net, 0):
         out[f"{name}/fields"] = to_numpy(net.W[0][:, :config["fields"]])
     return out
 

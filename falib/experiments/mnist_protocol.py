@@ -21,10 +21,10 @@ import numpy as np
 from ..backend import Backend
 from ..cells import Cell
 from ..claims import Claim, Claims
-from ..data import load_mnist
-from ..metrics import classification_error, delta_angles
+from ..data import columns
+from ..metrics import classification_error, delta_angle
 from ..plots import WIDTH, curve, finish
-from ..tasks import columns
+from ..tasks import one_hot
 from ..training import train
 from . import Experiment, mnist, per_chunk
 
@@ -54,7 +54,7 @@ QUICK = dict(PAPER, train_size=5000, valid_size=1000, test_size=1000, epochs=3, 
 
 def split(config):
     """Training, validation and test images and labels, as host arrays."""
-    d = load_mnist()
+    d = mnist.TASK.load()
     n, v, m = config["train_size"], config["valid_size"], config["test_size"]
     return (d.x_train[:n], d.y_train[:n], d.x_train[50000:][:v], d.y_train[50000:][:v],
             d.x_test[:m], d.y_test[:m])
@@ -71,18 +71,16 @@ def compute(config, backend, runs):
     x, y, xv, yv, xt, yt = split(config)
     held_out = {"error": batches(xt, yt, backend), "valid": batches(xv, yv, backend)}
     n_angle = config["angle_size"]
-    angle_x, angle_t = columns(xt[:n_angle], backend), columns(mnist.one_hot(yt[:n_angle]), backend)
+    angle_x, angle_t = columns(xt[:n_angle], backend), columns(one_hot(yt[:n_angle], mnist.TASK.classes), backend)
     per_epoch = len(x) // config["batch"]
     out = {}
     for name in config["rules"]:
         net, rule = mnist.network(name, config, backend, runs)
 
         def evaluate(net, rule):
-            metrics = {k: sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in sets)
-                       / sum(lc.shape[0] for _, lc in sets) for k, sets in held_out.items()}
-            if any(B is not None for B in rule.feedback(net)):
-                metrics["angle"] = delta_angles(net, rule, net.forward(angle_x), angle_t)[0]
-            return metrics
+            return {k: sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in sets)
+                    / sum(lc.shape[0] for _, lc in sets) for k, sets in held_out.items()} \
+                | delta_angle(net, rule, angle_x, angle_t)
 
         curves = train(net, rule, mnist.shuffled_batches(x, y, config, backend), steps=config["epochs"] * per_epoch,
                        eta=config["eta"], decay=config["decay"],
