@@ -179,7 +179,8 @@ def test_chapter_shows_exactly_what_prose_computes():
     nb = json.loads((Path(__file__).resolve().parent.parent / "chapters" / "mnist.ipynb").read_text())
     cited = {name for cell in nb["cells"] if cell["cell_type"] == "markdown"
              for name in re.findall(r"\{eval\}`numbers\.(\w+)`", "".join(cell["source"]))}
-    protocol = set(mnist_protocol.prose(falib.reproduce("mnist-protocol", "paper")))
+    proto = falib.reproduce("mnist-protocol", "paper")
+    protocol = set(mnist_protocol.prose(proto)) | set(mnist_protocol.compare(proto, falib.reproduce("mnist", "paper")))
     for res in (falib.reproduce("mnist", "paper"), synthetic_quick()):
         assert set(mnist.prose(res)) | protocol == cited
 
