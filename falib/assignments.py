@@ -14,7 +14,7 @@ exercise box; the solution cells, which students receive as their starters; the 
 (instructors only); a hidden test that calls the check on the student's names right after the
 exercise; and the check cell, which students run themselves (their notebook needs falib, not Otter).
 
-    python -m falib.assignments [OUT]   # or: python3 tasks.py assignments (into _build/assignments)
+    python -m falib.assignments [OUT]   # or: python3 make.py assignments (into _build/assignments)
 
 writes, for every chapter with exercises, ``OUT/<chapter>/<chapter>.ipynb`` (the assign-format
 notebook) and Otter's output: ``dist/student/<chapter>.ipynb`` and ``dist/autograder/`` (the

@@ -9,7 +9,7 @@ then a code cell tagged ``check`` that the student runs. From it, :func:`generat
 * ``student/``: each solution cell replaced by its starter (a stub that raises
   ``NotImplementedError`` with a hint), the solutions' prose removed, outputs cleared.
 
-    python -m falib.course [OUT]     # or: python3 tasks.py notebooks (into _build/course)
+    python -m falib.course [OUT]     # or: python3 make.py notebooks (into _build/course)
 """
 from __future__ import annotations
 

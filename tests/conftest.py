@@ -22,7 +22,7 @@ def quiet(monkeypatch, tmp_path):
     monkeypatch.setenv("FALIB_CACHE", str(tmp_path / "cache"))
 
 
-RUN_CACHE = os.environ.get("FALIB_CACHE")   # the test run's own cache (tasks.py test), shared with the notebooks
+RUN_CACHE = os.environ.get("FALIB_CACHE")   # the test run's own cache (make.py test), shared with the notebooks
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Every page of the built book in headless Chromium (`python3 tasks.py browser` builds and runs it).
+"""Every page of the built book in headless Chromium (`python3 make.py browser` builds and runs it).
 
 Needs FALIB_BOOK (the built HTML), FALIB_MATHJAX (MathJax 3's es5/ folder) and Chromium
 (FALIB_CHROMIUM, default: `chromium` on the PATH); skipped when FALIB_BOOK is not set.
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 if not os.environ.get("FALIB_BOOK"):
-    pytest.skip("browser test: run `python3 tasks.py browser` (it builds the book first)",
+    pytest.skip("browser test: run `python3 make.py browser` (it builds the book first)",
                 allow_module_level=True)
 
 from .pages import Server, check, expected_figures  # noqa: E402

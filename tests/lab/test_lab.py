@@ -1,10 +1,10 @@
 """Every chapter in a real JupyterLab with jupyterlab-myst (as on Binder), run top to bottom in
 headless Chromium: its prose shows the numbers, cross-references, citations and exercise boxes,
-and no raw MyST markup (`python3 tasks.py lab`).
+and no raw MyST markup (`python3 make.py lab`).
 
 Needs FALIB_LAB=1 (skipped otherwise), JupyterLab with jupyterlab-myst (the `book` extra),
 Playwright and Chromium (FALIB_CHROMIUM, default: `chromium` on the PATH). The chapters run at
-the profile the environment sets (tasks.py: quick, from an empty results cache), on copies, so
+the profile the environment sets (make.py: quick, from an empty results cache), on copies, so
 the repository's notebooks are never written. Screenshots go to FALIB_SCREENSHOTS when it is set.
 """
 import json
@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 if os.environ.get("FALIB_LAB") != "1":
-    pytest.skip("JupyterLab test: run `python3 tasks.py lab`", allow_module_level=True)
+    pytest.skip("JupyterLab test: run `python3 make.py lab`", allow_module_level=True)
 
 from ..browser.pages import CHROMIUM_ARGS  # noqa: E402
 from .lab import Lab, run_notebook  # noqa: E402

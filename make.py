@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
 """Set up and run the project with nothing but Python 3.10+.
 
-    python3 tasks.py book     # build the HTML book into _build/html (paper-profile figures)
-    python3 tasks.py test     # unit tests, then every chapter executed by nbval (quick profile)
-    python3 tasks.py browser  # build the book, then load every page in headless Chromium
-    python3 tasks.py lab      # run every chapter in JupyterLab in headless Chromium (quick profile)
-    python3 tasks.py notebooks  # student and instructor notebooks into _build/course
-    python3 tasks.py assignments  # Otter-Grader assignments (student notebook, autograder) into _build/assignments
+    python3 make.py book      # build the HTML book into _build/html (paper-profile figures)
+    python3 make.py test      # unit tests, then every chapter executed by nbval (quick profile)
+    python3 make.py browser   # build the book, then load every page in headless Chromium
+    python3 make.py lab       # run every chapter in JupyterLab in headless Chromium (quick profile)
+    python3 make.py notebooks   # student and instructor notebooks into _build/course
+    python3 make.py assignments   # Otter-Grader assignments (student notebook, autograder) into _build/assignments
 
 Each creates the virtual environment `.venv` if needed and install the pinned dependencies
 (constraints.txt) and falib itself, editable, into it.
