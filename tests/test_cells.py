@@ -40,7 +40,7 @@ def computed(monkeypatch):
 
 def use(monkeypatch, experiment, config):
     changed = dataclasses.replace(experiment, profiles={"quick": config, "paper": config})
-    monkeypatch.setattr(falib.experiments, "get", lambda name: changed)
+    monkeypatch.setattr(falib.experiments.store, "get", lambda name: changed)
     return changed
 
 

@@ -31,7 +31,7 @@ TOY = Experiment("toy", "a toy", {"quick": {"runs": 2, "dtype": "float64"}, "pap
 def use(monkeypatch):
     """``use(experiment)``: the command line and ``reproduce`` find `experiment` by any name."""
     def install(experiment):
-        for module in (falib.experiments, sys.modules["falib.__main__"]):
+        for module in (falib.experiments, falib.experiments.store, sys.modules["falib.__main__"]):
             monkeypatch.setattr(module, "get", lambda name: experiment)
         return experiment
     install(TOY)

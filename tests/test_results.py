@@ -43,7 +43,7 @@ def toy(calls, fail=(), chunk=1, shift=0):
 def registry(monkeypatch):
     """``use(experiment)`` makes `experiment` the one that ``reproduce`` finds by any name."""
     def use(experiment):
-        monkeypatch.setattr(falib.experiments, "get", lambda name: experiment)
+        monkeypatch.setattr(falib.experiments.store, "get", lambda name: experiment)
     return use
 
 

@@ -1,14 +1,14 @@
-"""The experiments behind the book's figures, each at two scales (profiles)."""
+"""The experiments behind the book's figures, each at two scales (profiles), and their registry.
+
+An experiment computes its cells chunk by chunk (:mod:`.chunks`); :func:`reproduce` serves its
+stored results or computes them (:mod:`.store`), one run of the same results at a time
+(:mod:`.locks`). Their public names are importable from here.
+"""
 from __future__ import annotations
 
 import importlib
-import os
 import pkgutil
-import shutil
-import sys
-import time
 from concurrent.futures import as_completed
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Sequence
@@ -20,7 +20,9 @@ from ..backend import Backend
 from ..cells import Cell
 from ..claims import Claims
 from ..engines import EngineError
-from ..results import Results, ResultsError, cache_dir, env, file_name, find, inside, results_dir, writable
+from ..results import Results, ResultsError, env, find
+from .chunks import _same, chunk_dir, compute_chunk, origin, per_chunk, seconds_note
+from .locks import exclusive
 
 PROFILES = ("quick", "paper")
 
@@ -48,7 +50,8 @@ class Experiment:
     start of a stored paper run cheaply (:func:`falib.migrations.check_start`): ``config``, the
     changes to the configuration (nested settings merged) that make a short run whose records
     are the stored run's first records; ``run``, the stored run re-run; ``rtol``, how closely
-    they must agree; ``skip``, the prefixes of arrays that begin later in a short run.
+    they must agree; ``skip``, the prefixes of arrays that begin later in a short run. `data`
+    names the variable that points to the folder `inputs` reads, for the error that cannot read it.
     """
 
     name: str
@@ -64,6 +67,7 @@ class Experiment:
     grid: Callable[[dict], list[Cell]] | None = None
     companions: tuple[str, ...] = ()
     start: dict | None = None
+    data: str = ""
 
     def config(self, profile: str) -> dict:
         return dict(self.profiles[check_profile(profile)])
@@ -236,51 +240,6 @@ class Experiment:
         return Results(self.name, profile, config, arrays | shared, meta | seconds_note(metas, entries))
 
 
-def seconds_note(metas: list[dict], entries: list[dict]) -> dict:
-    """What the seconds of merged parts leave out: ``untimed_cells``, how many cells hold runs that
-    were timed only as part of a whole run (reused from a migrated file, or some of a cell's runs),
-    whose time is not counted; and the parts' ``seconds_note``."""
-    notes = list(dict.fromkeys(m["seconds_note"] for m in metas if m.get("seconds_note")))
-    untimed = sum(e["seconds"] is None for e in entries)
-    return ({"seconds_note": "; ".join(notes)} if notes else {}) | ({"untimed_cells": untimed} if untimed else {})
-
-
-def origin(backend: Backend) -> dict:
-    """What besides the configuration changes the numbers: array library, device class, float type."""
-    return {"backend": backend.name, "device": backend.device, "dtype": backend.dtype}
-
-
-def per_chunk(config: dict) -> dict:
-    """The configuration of one chunk: all but the number of runs."""
-    return {k: v for k, v in config.items() if k != "runs"}
-
-
-def chunk_dir(checkpoints: Path, cell: Cell, runs: Sequence[int]) -> Path:
-    return Path(checkpoints) / f"{cell.name + '-' if cell.labels else ''}runs-{runs[0]}-{runs[-1]}"
-
-
-def compute_chunk(compute, config, backend, runs) -> tuple[dict, dict]:
-    """``compute(config, backend, runs)``, timed, with the provenance of where it ran: there the
-    fingerprint of its code is taken, before computing. The seconds are the sum over sessions: a
-    computation that resumed returns arrays whose ``earlier`` attribute holds the seconds its
-    earlier sessions spent (a ``Resumed`` result of the spiking experiment)."""
-    code, start = provenance.code(provenance.target(compute)), time.perf_counter()
-    arrays = compute(config, backend, runs)
-    seconds = time.perf_counter() - start + getattr(arrays, "earlier", 0.0)
-    meta = {**origin(backend), "runs": list(runs),
-            "seconds": round(seconds, 2), "code": code,
-            **provenance.machine(backend.device), **provenance.versions()}
-    return dict(arrays), meta
-
-
-def _same(metas: list[dict], key: str):
-    """The value of ``meta[key]`` shared by all chunks, or the distinct values joined by " + "."""
-    values = []
-    for v in (m.get(key) for m in metas):
-        values += [v] if v not in values else []
-    return values[0] if len(values) == 1 else " + ".join(map(str, values))
-
-
 def check_profile(profile: str) -> str:
     if profile not in PROFILES:
         raise ChoiceError(f"unknown profile {profile!r}; choose one of: {', '.join(PROFILES)}")
@@ -310,141 +269,5 @@ def names() -> list[str]:
     return list(_registry())
 
 
-def reproduce(name: str, profile: str | None = None, *, backend: Backend | None = None,
-              folder=None, recompute: bool = False, executor=None) -> Results:
-    """The results of experiment `name` at `profile`: stored ones if current, else computed and saved.
-
-    `backend` (default: the experiment's, with the profile's dtype) is part of what is looked
-    up: results of another backend, device or dtype are neither served nor overwritten. Only the
-    cells that are missing or stale are computed; the others are taken from the stored results
-    of this origin, which the new ones then replace. Quick cells computed by other code are
-    recomputed; paper results are served while every cell is there, even one computed by older
-    code (:meth:`Experiment.stale` lists them), and computed only with `recompute` (the command
-    ``reproduce``): they are committed, and may need a GPU, so if they are missing the error
-    names the command that makes them. `executor` runs the chunks (see :meth:`Experiment.run`).
-    """
-    experiment, profile = get(name), profile or default_profile()
-    config = experiment.config(profile)
-    backend = backend or experiment.default_backend(config)
-    config["dtype"] = backend.dtype
-    where = origin(backend)
-    folder = Path(folder) if folder is not None else results_dir(profile)
-
-    def stored():
-        exists = (folder / file_name(name, profile, config, where)).exists()
-        found = find(name, profile, config, where, folder) if exists or not recompute else None
-        if found is None or experiment.missing(found) or (
-                (recompute or profile != "paper") and experiment.stale(found)):
-            return None
-        return found
-
-    if (found := stored()) is not None:
-        return found
-    if not recompute and profile == "paper":
-        raise ResultsError(
-            f"no current paper-profile results for {name!r} ({'-'.join(where.values())}) in {folder}; "
-            f"make them with: python -m falib reproduce {name} --profile {profile}{flags(experiment, backend)}")
-    if hasattr(executor, "check"):   # a cluster's workers run this code: checked before anything is written
-        for cell in experiment.cells(config):
-            executor.check(cell.target)
-    stem = Path(file_name(name, profile, config, where)).stem
-    checkpoints = prepare(experiment, config, folder, stem)
-    with exclusive(checkpoints.with_suffix(".lock")):
-        if (found := stored()) is not None:   # another process just made them
-            return found
-        results = experiment.run(profile, backend, config, checkpoints=checkpoints, executor=executor,
-                                 reuse=latest(name, profile, where, folder))
-        saved = results.save(folder)
-        for superseded in set(versions(name, profile, where, folder)) - {saved}:
-            superseded.unlink()
-        shutil.rmtree(checkpoints, ignore_errors=True)
-    for lock in set(checkpoints.parent.glob(f"{checkpoints.name.rsplit('-', 1)[0]}-*.lock")) - {
-            checkpoints.with_suffix(".lock")}:
-        clear(lock)
-    return results
-
-
-def clear(lock: Path) -> None:
-    """Delete the checkpoints of `lock`'s run (one of a superseded configuration), unless it is running."""
-    with open(lock, "a") as fh:
-        if _try_lock(fh):
-            shutil.rmtree(lock.with_suffix(""), ignore_errors=True)
-            _try_lock(fh, release=True)
-
-
-def versions(name: str, profile: str, where: dict, folder: Path) -> list[Path]:
-    """The results files of `name` at `profile` and origin `where` in `folder`, newest last."""
-    return sorted(folder.glob(f"{name}-{profile}-{'-'.join(where.values())}-*.npz"), key=lambda p: p.stat().st_mtime)
-
-
-def latest(name: str, profile: str, where: dict, folder: Path) -> Results | None:
-    """The newest stored results of `name` at `profile` and origin `where`, whatever their configuration."""
-    found = versions(name, profile, where, folder)
-    return Results.load(found[-1]) if found else None
-
-
-def flags(experiment: Experiment, backend: Backend) -> str:
-    """The command-line options that ask for `backend`, if it is not the experiment's default."""
-    if backend == experiment.default_backend(experiment.config("paper")):
-        return ""
-    return f" --backend {backend.name} --device {backend.device} --dtype {backend.dtype}"
-
-
-def prepare(experiment: Experiment, config: dict, folder: Path, stem: str) -> Path:
-    """Before computing: check that the results file `stem` and the checkpoints can be written and
-    that the inputs can be read (an error names the path and the fix); returns the run's
-    checkpoints folder."""
-    writable(folder, "results", "choose another with --out (or the FALIB_RESULTS / FALIB_CACHE variables)")
-    target = Path(folder) / f"{stem}.npz"
-    if target.exists() and not target.is_file():
-        raise ResultsError(f"{target} is a folder (not a file) where the results file goes; move it away, "
-                           "then run the same command again")
-    cache = writable(cache_dir() / "checkpoints", "checkpoints", "point the FALIB_CACHE variable to a writable folder")
-    checkpoints = own(cache / stem, cache)
-    own(checkpoints.with_suffix(".lock"), cache)
-    if experiment.inputs is not None:
-        try:
-            experiment.inputs(config)
-        except OSError as err:
-            raise ResultsError(f"cannot read {err.filename or 'the input data'} ({err.strerror or err}), which "
-                               f"{experiment.name} needs; make it readable, or point FALIB_MNIST (for MNIST) "
-                               "to a folder that holds readable copies") from err
-    return checkpoints
-
-
-def own(path: Path, cache: Path) -> Path:
-    """`path`, unless it is a symbolic link or leads out of `cache` (falib writes only inside it)."""
-    if path.is_symlink() or not inside(path, cache):
-        raise ResultsError(f"{path} is a symbolic link to {path.resolve()}, which falib would write through; "
-                           "falib writes only inside its cache: remove the link, then run the same command again")
-    return path
-
-
-@contextmanager
-def exclusive(lock: Path):
-    """Hold an exclusive lock on the file `lock` while the block runs: a second run of the same
-    results waits for the first (without it, one would delete the checkpoints the other writes)."""
-    with open(lock, "a") as fh:
-        if not _try_lock(fh):
-            print(f"waiting for another run of the same results to finish (lock: {lock})", file=sys.stderr)
-            while not _try_lock(fh):
-                time.sleep(1)
-        try:
-            yield
-        finally:
-            _try_lock(fh, release=True)
-
-
-def _try_lock(fh, release: bool = False) -> bool:
-    """Take (or release) the lock on an open file without waiting; whether it was taken."""
-    try:
-        if os.name == "nt":
-            import msvcrt
-            fh.seek(0)
-            msvcrt.locking(fh.fileno(), msvcrt.LK_UNLCK if release else msvcrt.LK_NBLCK, 1)
-        else:
-            import fcntl
-            fcntl.flock(fh, fcntl.LOCK_UN if release else fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except OSError:
-        return False
-    return True
+# the store serves experiments from the registry above, so it is imported once that is defined
+from .store import clear, flags, latest, own, prepare, reproduce, versions  # noqa: E402

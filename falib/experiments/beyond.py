@@ -546,7 +546,7 @@ EXPERIMENT = Experiment("beyond", "Beyond the paper: DFA, sign symmetry, Kolen-P
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=7,
                         backend=Backend("torch", dtype="float32"), chunk=1,
                         shared=tuple(f"{t}/step" for t in TASKS[:2]) + tuple(f"{t}/epoch" for t in TASKS[2:]),
-                        inputs=inputs, grid=grid,
+                        inputs=inputs, data="FALIB_MNIST or FALIB_FASHION_MNIST", grid=grid,
                         start={"config": {"linear": {"steps": 4 * PAPER["linear"]["record_every"]},
                                           "teacher": {"steps": 4 * PAPER["teacher"]["record_every"]},
                                           "mnist": {"epochs": 1}, "fashion": {"epochs": 1}}, "run": 1, "rtol": 1e-5})

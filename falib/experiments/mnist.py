@@ -473,4 +473,4 @@ def fields_figure(res, units: int = 16):
 EXPERIMENT = Experiment("mnist", "Fig. 3a,b: MNIST, 784-1000-10 logistic network",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=3,
                         backend=Backend("torch", dtype="float32"), chunk=1, shared=("epoch",), inputs=split, grid=grid,
-                        companions=("mnist-protocol",), start={"config": {"epochs": 1}, "run": 3, "rtol": 1e-3})
+                        data="FALIB_MNIST", companions=("mnist-protocol",), start={"config": {"epochs": 1}, "run": 3, "rtol": 1e-3})

@@ -250,4 +250,4 @@ def figure(res):
 EXPERIMENT = Experiment("mnist-protocol", "Fig. 3a under the paper's protocol: η = 1e-3 per example, no schedule",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=3,
                         backend=Backend("torch", dtype="float32"), chunk=1, shared=("epoch",), inputs=split, grid=grid,
-                        start={"config": {"epochs": 1}, "run": 3, "rtol": 1e-3})
+                        data="FALIB_MNIST", start={"config": {"epochs": 1}, "run": 3, "rtol": 1e-3})

@@ -252,7 +252,7 @@ def validation(data, config):
 
 class Resumed(dict):
     """The arrays of a run that resumed from a state saved by earlier sessions, with the seconds
-    those sessions spent computing (`earlier`), which :func:`falib.experiments.compute_chunk` adds."""
+    those sessions spent computing (`earlier`), which :func:`falib.experiments.chunks.compute_chunk` adds."""
 
     def __init__(self, arrays: dict, earlier: float):
         super().__init__(arrays)

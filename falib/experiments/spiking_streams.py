@@ -153,7 +153,7 @@ def figure(res):
 EXPERIMENT = Experiment("spiking-streams", "Fig. 4's protocol: one stream against M over a full pass",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=5, backend=Backend("torch"),
                         chunk=1, shared=("images", "online_images", "least_squares"),
-                        inputs=lambda config: load_mnist(),
+                        inputs=lambda config: load_mnist(), data="FALIB_MNIST",
                         start={"config": {"images": 500, "test_every": 500, "val_images": 100, "test_images": 100,
                                           "rate_images": 100, "trace_images": 1},
                                "run": 0, "rtol": 0.05, "skip": ("val_error",)})
