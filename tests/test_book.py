@@ -93,7 +93,7 @@ def stated(chapter: str) -> list[str]:
     examples = c.get("steps", 0) * c.get("batch", 0)
     if chapter == "beyond":
         t, m = c["teacher"], c["mnist"]
-        return [f"{WORDS[len(beyond.shown(c))]} rules", f"{WORDS[len(beyond.TASKS)]} tasks",
+        return [f"{WORDS[len(beyond.shown(c))]} rules", f"{WORDS[len(beyond.trained(c))]} tasks",
                 f"{WORDS[m['epochs']]} epochs", f"{t['steps'] * t['batch']:,} examples", f"width {t['width']}",
                 f"{c['scales']['train_size']:,} training images", f"minibatch of {t['batch']} examples",
                 f"minibatches of {m['batch']}", f"{sizes(t['target_sizes'])} tanh network",

@@ -68,7 +68,7 @@ def test_a_new_rule_in_beyond_computes_only_its_cells(monkeypatch, tmp_path, com
     monkeypatch.setitem(tasks.TASKS, "fashion", fashion)
     use(monkeypatch, beyond.EXPERIMENT, TINY_BEYOND)
     first = falib.reproduce("beyond", "quick", folder=tmp_path)
-    assert len(computed) == sum(len(TINY_BEYOND[task]["rules"]) for task in beyond.TASKS) + 1   # and the β sweep
+    assert len(computed) == sum(len(TINY_BEYOND[task]["rules"]) for task in beyond.trained(TINY_BEYOND)) + 1   # and the β sweep
     computed.clear()
     rule = {"rule": "feedback_alignment", "scale": 1.0}
     config = dict(TINY_BEYOND, **{t: dict(TINY_BEYOND[t], rules=dict(TINY_BEYOND[t]["rules"], fa_half=rule))

@@ -25,8 +25,7 @@ from ..training import schedule, train
 from . import Experiment
 from . import mnist
 
-TASKS = ("linear", "teacher", "mnist", "fashion")
-NAMES = {"linear": "linear", "teacher": "teacher", "mnist": "MNIST", "fashion": "Fashion-MNIST"}
+NAMES = {"mnist": "MNIST", "fashion": "Fashion-MNIST"}   # how the figure titles a task (default: its name)
 
 
 def rules(scale: float, decay: float, sigma: float) -> dict:
@@ -250,7 +249,7 @@ FOLLOW_UPS = {     # rule -> (claim key, source, what it reports)
 def final(res, task: str, rule: str, measure: str = "error") -> np.ndarray:
     """Each run's last record of `measure` for `rule` on `task` (classification errors in %)."""
     v = res[f"{task}/{rule}/{measure}"][:, -1]
-    return 100 * v if measure == "error" and task in ("mnist", "fashion") else v
+    return 100 * v if measure == "error" and task in tasks.IMAGE_TASKS else v
 
 
 def gap(res, key: str) -> str | None:
@@ -321,7 +320,12 @@ def kp_claim(res) -> Claim:
 
 def shown(config) -> dict:
     """How the figures and tables show each rule of `config`, on any of its tasks (:func:`falib.plots.looks`)."""
-    return looks({name: spec for task in TASKS for name, spec in config[task]["rules"].items()})
+    return looks({name: spec for task in trained(config) for name, spec in config[task]["rules"].items()})
+
+
+def trained(config) -> list[str]:
+    """The tasks of the registry (:data:`falib.tasks.TASKS`) that `config` trains every rule on, in its order."""
+    return [t for t in tasks.TASKS if isinstance(config.get(t), dict) and "rules" in config[t]]
 
 
 def ordered(res) -> list[str]:
@@ -461,13 +465,14 @@ def legend_row(key, res):
 
 def figure(res):
     """Every rule on every task: test error over training (top) and the first hidden layer's δ angle (bottom)."""
-    fig, axes = plt.subplot_mosaic([["key"] * 4, [f"e{j}" for j in range(4)], [f"a{j}" for j in range(4)]],
-                                   figsize=(WIDTH, 6.4), height_ratios=[0.9, 3, 3])
+    columns = trained(res.config)
+    fig, axes = plt.subplot_mosaic([["key"] * len(columns), [f"e{j}" for j in range(len(columns))],
+                                    [f"a{j}" for j in range(len(columns))]], figsize=(WIDTH, 6.4), height_ratios=[0.9, 3, 3])
     legend_row(axes["key"], res)
     look = shown(res.config)
-    for j, task in enumerate(TASKS):
+    for j, task in enumerate(columns):
         top, bottom = axes[f"e{j}"], axes[f"a{j}"]
-        images = task in ("mnist", "fashion")
+        images = task in tasks.IMAGE_TASKS
         x = res[f"{task}/epoch"] if images else res[f"{task}/step"] / 1000
         for rule in ordered(res):
             e = res[f"{task}/{rule}/error"] * (100 if images else 1)
@@ -476,7 +481,7 @@ def figure(res):
             a = res[f"{task}/{rule}/delta0"]
             if np.isfinite(a).all() and not traits(res.config[task]["rules"][rule]).backprop:
                 curve(bottom, x, a, look[rule])
-        top.set(title=NAMES[task], yscale="linear" if images else "log")
+        top.set(title=NAMES.get(task, task), yscale="linear" if images else "log")
         bottom.set(xlabel="epochs" if images else "examples (1000s)", ylim=(0, 100))
         bottom.axhline(90, color="0.6", ls=":", lw=1)
     axes["e0"].set_ylabel("test error\n(NSE; MNIST: %)")
@@ -545,7 +550,7 @@ def prose(res) -> dict[str, str]:
 EXPERIMENT = Experiment("beyond", "Beyond the paper: DFA, sign symmetry, Kolen-Pollack; depth, bottleneck, B's scale",
                         {"quick": QUICK, "paper": PAPER}, compute, claims, order=7,
                         backend=Backend("torch", dtype="float32"), chunk=1,
-                        shared=tuple(f"{t}/step" for t in TASKS[:2]) + tuple(f"{t}/epoch" for t in TASKS[2:]),
+                        shared=tuple(f"{t}/{'epoch' if t in tasks.IMAGE_TASKS else 'step'}" for t in trained(PAPER)),
                         inputs=inputs, data="FALIB_MNIST or FALIB_FASHION_MNIST", grid=grid,
                         start={"config": {"linear": {"steps": 4 * PAPER["linear"]["record_every"]},
                                           "teacher": {"steps": 4 * PAPER["teacher"]["record_every"]},
