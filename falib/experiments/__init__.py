@@ -1,8 +1,8 @@
 """The experiments behind the book's figures, each at two scales (profiles), and their registry.
 
-An experiment computes its cells chunk by chunk (:mod:`.chunks`); :func:`reproduce` serves its
-stored results or computes them (:mod:`.store`), one run of the same results at a time
-(:mod:`.locks`). Their public names are importable from here.
+An experiment computes its cells chunk by chunk (:mod:`.chunks`);
+:func:`~falib.experiments.store.reproduce` serves its stored results or computes them (:mod:`.store`),
+one run of the same results at a time (:mod:`.locks`). Their public names are importable from here.
 """
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ class Experiment:
     `inputs(config)`, if given, reads the data the computation needs, so that a missing or
     unreadable file stops a run before it starts. `companions` names experiments whose claims the
     command line shows with this one's (the same figure under another protocol). `start`, if given, says how to re-run the
-    start of a stored paper run cheaply (:func:`falib.migrations.check_start`): ``config``, the
+    start of a stored paper run cheaply (``falib.migrations.check_start``): ``config``, the
     changes to the configuration (nested settings merged) that make a short run whose records
     are the stored run's first records; ``run``, the stored run re-run; ``rtol``, how closely
     they must agree; ``skip``, the prefixes of arrays that begin later in a short run. `data`

@@ -21,9 +21,10 @@ def reproduce(name: str, profile: str | None = None, *, backend: Backend | None 
     cells that are missing or stale are computed; the others are taken from the stored results
     of this origin, which the new ones then replace. Quick cells computed by other code are
     recomputed; paper results are served while every cell is there, even one computed by older
-    code (:meth:`Experiment.stale` lists them), and computed only with `recompute` (the command
-    ``reproduce``): they are committed, and may need a GPU, so if they are missing the error
-    names the command that makes them. `executor` runs the chunks (see :meth:`Experiment.run`).
+    code (:meth:`~falib.experiments.Experiment.stale` lists them), and computed only with
+    `recompute` (the command ``reproduce``): they are committed, and may need a GPU, so if they
+    are missing the error names the command that makes them. `executor` runs the chunks (see
+    :meth:`~falib.experiments.Experiment.run`).
     """
     experiment, profile = get(name), profile or default_profile()
     config = experiment.config(profile)
