@@ -14,7 +14,6 @@ import functools
 import os
 import sys
 import sysconfig
-import tempfile
 import traceback
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 from array_api_compat import is_torch_array
 
 from .backend import Backend, to_numpy
+from .results import scratch_cache
 
 
 class _Wrong(Exception):
@@ -173,21 +173,6 @@ def _own_work(answer, *methods):
         yield
     finally:
         sys.settrace(before)
-
-
-@contextmanager
-def _scratch_cache():
-    """A private, temporary results cache (runs that save their state leave nothing behind)."""
-    before = os.environ.get("FALIB_CACHE")
-    with tempfile.TemporaryDirectory(prefix="falib-check-") as folder:
-        os.environ["FALIB_CACHE"] = folder
-        try:
-            yield
-        finally:
-            if before is None:
-                os.environ.pop("FALIB_CACHE", None)
-            else:
-                os.environ["FALIB_CACHE"] = before
 
 
 # linear
@@ -379,7 +364,7 @@ def _spiking_compare(fn, name: str, setting: str, values, key, differs: str):
     from .experiments import spiking
 
     config, backend = _spiking_tiny(), Backend(dtype="float32")
-    with _scratch_cache():
+    with scratch_cache("falib-check-"):
         for value in values:
             want = key(spiking.compute(dict(config, **{setting: value}), backend, [0]))
             got = _call(f"{name}({value}, config, backend)", fn, value, config, backend)

@@ -25,10 +25,7 @@ paper results).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -37,7 +34,7 @@ from . import experiments
 from .backend import Backend
 from .cells import Cell
 from .data import MnistError
-from .results import REPO_RESULTS, Results, ResultsError, file_name, results_dir
+from .results import REPO_RESULTS, Results, ResultsError, file_name, results_dir, scratch_cache
 from .training import DivergenceError
 
 REFUSED, CANNOT_RUN = 1, 2   # exit codes of ``restamp`` (0: every stale cell restamped, or none stale)
@@ -160,26 +157,10 @@ def within(got, want, exact, rtol: float) -> np.ndarray:
     return (np.abs(got - want) < np.fmax(rtol * np.abs(want), rounding) + 1e-30) | (np.isnan(got) & np.isnan(want))
 
 
-@contextmanager
-def scratch_cache():
-    """A temporary results cache while re-running (a spiking run saves its state there): nothing
-    is resumed from, or left in, the user's cache."""
-    before = os.environ.get("FALIB_CACHE")
-    with tempfile.TemporaryDirectory(prefix="falib-restamp-") as folder:
-        os.environ["FALIB_CACHE"] = folder
-        try:
-            yield
-        finally:
-            if before is None:
-                del os.environ["FALIB_CACHE"]
-            else:
-                os.environ["FALIB_CACHE"] = before
-
-
 def rerun(cell: Cell, config: dict, backend: Backend, run: int) -> dict[str, np.ndarray]:
     """`cell`'s arrays at `config` for run `run` alone, computed with today's code (a training that
     diverges is part of what is compared, not a warning)."""
-    with scratch_cache(), np.errstate(all="ignore"):
+    with scratch_cache("falib-restamp-"), np.errstate(all="ignore"):
         return {k: np.asarray(v) for k, v in cell.compute(config, backend, [run]).items()}
 
 

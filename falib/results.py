@@ -16,6 +16,7 @@ import hashlib
 import json
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,22 @@ def cache_dir() -> Path:
             raise ResultsError(f"the results cache {cache} (FALIB_CACHE) is inside {committed}, the folder of "
                                "committed paper results; point FALIB_CACHE to a folder outside it, or unset it")
     return cache
+
+
+@contextmanager
+def scratch_cache(prefix: str = "falib-"):
+    """A temporary results cache (``FALIB_CACHE``) while the block runs: a run that saves its state
+    there (spiking) resumes from nothing in the user's cache and leaves nothing behind."""
+    before = os.environ.get("FALIB_CACHE")
+    with tempfile.TemporaryDirectory(prefix=prefix) as folder:
+        os.environ["FALIB_CACHE"] = folder
+        try:
+            yield
+        finally:
+            if before is None:
+                os.environ.pop("FALIB_CACHE", None)
+            else:
+                os.environ["FALIB_CACHE"] = before
 
 
 def results_dir(profile: str) -> Path:
