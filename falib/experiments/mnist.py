@@ -111,18 +111,21 @@ def grid(config) -> list[Cell]:
 
 
 def fit(rule: str | dict | Rule, config, backend, runs, data, *, images: str = "mnist", measure=delta_angle,
-        test_batch: int = TEST_BATCH, diverged: str = "raise", desc: str = "mnist") -> tuple[dict, Network, Rule]:
+        test_batch: int = TEST_BATCH, held_out: dict | None = None, diverged: str = "raise",
+        desc: str = "mnist") -> tuple[dict, Network, Rule]:
     """Train the network of `config` by `rule` (a name in ``config["rules"]``, a spec or a rule
     object) on `data`, the images of the task named `images`; returns its curves, the network and the rule.
 
-    The curves: test error (scored `test_batch` images per forward pass) and `measure` (a measure
-    of :mod:`falib.metrics`, on the first ``angle_size`` test images) per record, and ``"step"``;
+    The curves: test error (``"error"``, scored `test_batch` images per forward pass), the error on
+    each other set of `held_out` (name -> images, labels) and `measure` (a measure of
+    :mod:`falib.metrics`, on the first ``angle_size`` test images) per record, and ``"step"``;
     `diverged` is :func:`~falib.training.train`'s policy.
     """
     x, y, xt, yt = data
     classes = task(images).classes
-    test = [(columns(xt[i:i + test_batch], backend), backend.asarray(yt[i:i + test_batch]))
-            for i in range(0, len(xt), test_batch)]
+    scored = {name: [(columns(xs[i:i + test_batch], backend), backend.asarray(ys[i:i + test_batch]))
+                     for i in range(0, len(xs), test_batch)]
+              for name, (xs, ys) in {"error": (xt, yt), **(held_out or {})}.items()}
     n_angle = config["angle_size"]
     angle_x, angle_t = columns(xt[:n_angle], backend), columns(one_hot(yt[:n_angle], classes), backend)
     per_epoch = len(x) // config["batch"]
@@ -130,8 +133,9 @@ def fit(rule: str | dict | Rule, config, backend, runs, data, *, images: str = "
     net, rule = network(rule, config, backend, runs)
 
     def evaluate(net, rule):
-        wrong = sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in test)
-        return {"error": wrong / len(xt)} | measure(net, rule, angle_x, angle_t)
+        return {name: sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in sets)
+                / sum(lc.shape[0] for _, lc in sets) for name, sets in scored.items()} \
+            | measure(net, rule, angle_x, angle_t)
 
     curves = train(net, rule, shuffled_batches(x, y, config, backend, classes), steps=config["epochs"] * per_epoch,
                    eta=eta, decay=config["decay"], record_every=per_epoch // config["records_per_epoch"],

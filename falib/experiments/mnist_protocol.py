@@ -21,11 +21,7 @@ import numpy as np
 from ..backend import Backend
 from ..cells import Cell
 from ..claims import Claim, Claims
-from ..data import columns
-from ..metrics import classification_error, delta_angle
 from ..plots import WIDTH, curve, finish
-from ..tasks import one_hot
-from ..training import train
 from . import Experiment, mnist, per_chunk
 
 PER_EXAMPLE_ETA = 1e-3   # paper
@@ -60,32 +56,14 @@ def split(config):
             d.x_test[:m], d.y_test[:m])
 
 
-def batches(x, labels, backend):
-    """Held-out images in batches of mnist.TEST_BATCH, on the backend."""
-    return [(columns(x[i:i + mnist.TEST_BATCH], backend), backend.asarray(labels[i:i + mnist.TEST_BATCH]))
-            for i in range(0, len(x), mnist.TEST_BATCH)]
-
-
 def compute(config, backend, runs):
     """Every variant for the given runs: test and validation error (and the δ angle) over training."""
     x, y, xv, yv, xt, yt = split(config)
-    held_out = {"error": batches(xt, yt, backend), "valid": batches(xv, yv, backend)}
-    n_angle = config["angle_size"]
-    angle_x, angle_t = columns(xt[:n_angle], backend), columns(one_hot(yt[:n_angle], mnist.TASK.classes), backend)
-    per_epoch = len(x) // config["batch"]
     out = {}
     for name in config["rules"]:
-        net, rule = mnist.network(name, config, backend, runs)
-
-        def evaluate(net, rule):
-            return {k: sum(classification_error(net.forward(xc).y, lc) * lc.shape[0] for xc, lc in sets)
-                    / sum(lc.shape[0] for _, lc in sets) for k, sets in held_out.items()} \
-                | delta_angle(net, rule, angle_x, angle_t)
-
-        curves = train(net, rule, mnist.shuffled_batches(x, y, config, backend), steps=config["epochs"] * per_epoch,
-                       eta=config["eta"], decay=config["decay"],
-                       record_every=per_epoch // config["records_per_epoch"], evaluate=evaluate,
-                       desc=f"mnist-protocol: {name} {runs[0]}")
+        curves, _, _ = mnist.fit(name, config, backend, runs, (x, y, xt, yt), held_out={"valid": (xv, yv)},
+                                 desc=f"mnist-protocol: {name} {runs[0]}")
+        per_epoch = len(x) // config["batch"]
         out |= {f"{name}/{k}": v for k, v in curves.items() if k != "step"} | {"epoch": curves["step"] / per_epoch}
     return out
 
