@@ -46,20 +46,15 @@ def _text(cell) -> str:
 
 def _label(cell) -> str | None:
     """The label of an ``{exercise}`` box, None for any other cell."""
-    text = _text(cell)
-    if cell["cell_type"] != "markdown" or not re.search(r"^(```|~~~)[`~]*\{exercise\}", text, flags=re.MULTILINE):
-        return None
-    found = re.search(r"^:label:\s*(\S+)", text, flags=re.MULTILINE)
-    if not found:
-        raise ValueError(f"an exercise box needs a :label: line; this one begins: {text[:80]!r}")
-    return found.group(1)
+    box = course.EXERCISE.search(_text(cell)) if cell["cell_type"] == "markdown" else None
+    return course.exercise_label(box) if box else None
 
 
 def names(cell) -> tuple[set[str], set[str]]:
     """The global names a cell reads without binding them itself (a markdown cell: in its
     ``{eval}`` expressions), and those it binds."""
     if cell["cell_type"] == "markdown":
-        return set().union(*(names(new_code_cell(e))[0] for e in re.findall(r"\{eval\}`([^`]+)`", _text(cell)))), set()
+        return set().union(*(names(new_code_cell(e))[0] for e in course.EXPRESSION.findall(_text(cell)))), set()
     top = symtable.symtable(_text(cell), "<cell>", "exec")
 
     def reads(table):

@@ -15,12 +15,27 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = ROOT / "chapters"
 NEEDS_TORCH = {"linear", "mnist", "spiking", "beyond"}   # chapters whose default backend or checks use PyTorch
+
+EXPRESSION = re.compile(r"\{eval\}`([^`]+)`")   # an inline expression of a markdown cell
+EXERCISE = re.compile(r"^(?P<fence>`{3,}|~{3,}|:{3,})\{exercise\}[ \t]*(?P<title>[^\n]*)\n"
+                      r"(?P<options>(?::[\w-]+:[^\n]*\n)*)(?P<body>.*?)\n?^(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)
+"""An ``{exercise}`` box: its fence, title, options (``:label:`` ...) and body."""
+
+
+def exercise_label(box: re.Match) -> str:
+    """The ``:label:`` of an exercise box (a match of :data:`EXERCISE`)."""
+    found = re.search(r"^:label:\s*(\S+)", box["options"], re.MULTILINE)
+    if not found:
+        raise ValueError(f"an exercise box needs a :label: line below its first; this one begins: {box[0][:80]!r}")
+    return found[1]
+
 
 SETUP = '''\
 # Set-up for Colab, or any Python without this book's falib: clone the book's repository and

@@ -27,16 +27,13 @@ import re
 import sys
 from pathlib import Path
 
-from .course import CHAPTERS, ROOT, repository_url, role, student
+from .course import CHAPTERS, EXERCISE, EXPRESSION, ROOT, exercise_label, repository_url, role, student
 
 BRANCH = "colab"                # the branch the editions are published on
 PROFILE = "paper"               # the profile whose numbers the editions write out
 COLAB = "https://colab.research.google.com"
-EXPRESSION = re.compile(r"\{eval\}`([^`]+)`")
 FIGURE_LINK = re.compile(r"\[([^\]]*)\]\(#(fig-[\w-]+)\)")
-EXERCISE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{exercise\}[ \t]*(?P<title>[^\n]*)\n(?P<options>(?::[\w-]+:[^\n]*\n)*)"
-                      r"(?P<body>.*?)\n?^(?P=fence)[ \t]*$", re.MULTILINE | re.DOTALL)
-MARKUP = re.compile(r"\{[a-z][\w:-]*\}`|^\s*(?:`{3,}|:{3,})\{|\]\(#", re.MULTILINE)   # a role, directive, label link
+MARKUP = re.compile(r"\{[a-z][\w:-]*\}`|^\s*(?:`{3,}|~{3,}|:{3,})\{|\]\(#", re.MULTILINE)   # a role, directive, label link
 NOTE = """\
 > **The Colab edition of this chapter.** The numbers in the text are those of the `paper` profile: the
 > committed results in the repository's `results/` ({origin}). The cell after the set-up selects
@@ -110,7 +107,7 @@ def evaluate(nb, folder: Path = CHAPTERS, timeout: int = 1200) -> dict[str, dict
 def plain(source: str, values: dict[str, str], figures: dict[str, int], exercises: dict[str, int]) -> str:
     """Markdown `source` with its inline expressions, figure links and exercise boxes written out."""
     def exercise(m):
-        number = exercises[re.search(r"^:label:\s*(\S+)", m["options"], re.MULTILINE)[1]]
+        number = exercises[exercise_label(m)]
         title = f"Exercise {number}: {m['title'].strip()}" if m["title"].strip() else f"Exercise {number}"
         return f"### {title}\n\n{m['body'].strip()}"
 
@@ -124,7 +121,7 @@ def numbering(nb) -> tuple[dict[str, int], dict[str, int]]:
     figures = [c["metadata"]["mystnb"]["figure"]["name"] for c in nb["cells"]
                if "figure" in c.get("metadata", {}).get("mystnb", {})]
     text = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
-    exercises = [re.search(r"^:label:\s*(\S+)", m["options"], re.MULTILINE)[1] for m in EXERCISE.finditer(text)]
+    exercises = [exercise_label(m) for m in EXERCISE.finditer(text)]
     return ({name: i for i, name in enumerate(figures, 1)}, {name: i for i, name in enumerate(exercises, 1)})
 
 

@@ -320,6 +320,11 @@ def main(argv: list[str]) -> int:
             print(f"error: {err}", file=sys.stderr)
             status = max(status, CANNOT_RUN)
             continue
+        except ValueError as err:   # today's code refuses the stored configuration
+            print(f"error: {experiment.name} cannot be re-run as stored ({err}); recompute it: python -m falib "
+                  f"reproduce {experiment.name} --profile paper", file=sys.stderr)
+            status = max(status, CANNOT_RUN)
+            continue
         print(f"{experiment.name}: " + ("; ".join(
             f"restamped {'.'.join(e['labels'].values()) or 'its cell'} ({e['from_code']} -> {e['to_code']}: "
             f"{len(e['records'])} arrays of run {e['run']} agree, largest relative difference "

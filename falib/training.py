@@ -51,11 +51,13 @@ def progress_bar(total: int, desc: str):
     return tqdm(total=total, desc=desc, disable=bool(quiet), leave=False, mininterval=0.5)
 
 
-def schedule(steps: int, every: int) -> list[int]:
-    """The steps after which metrics are recorded: 0, every, 2 every, ..., and the last."""
-    if steps < 1 or every < 1:
-        raise ValueError(f"steps and record_every must be positive, got {steps} and {every}")
-    return sorted(set(range(0, steps + 1, every)) | {steps})
+def schedule(steps: int, every: int, window: int = 0) -> list[int]:
+    """The steps after which metrics are recorded: 0, every, 2 every, ..., the last, and each of
+    the last `window` steps (so that a score can average over them)."""
+    if steps < 1 or every < 1 or window < 0:
+        raise ValueError(f"steps and record_every must be positive and window not negative, got {steps}, {every} "
+                         f"and {window}")
+    return sorted(set(range(0, steps + 1, every)) | set(range(max(steps - window + 1, 0), steps + 1)))
 
 
 def step_decay(eta: float, drops, factor: float) -> Callable[[int], float]:
@@ -71,13 +73,13 @@ the curves up to and including the bad record, with the error's message (an expl
 
 def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int,
           eta: float | Callable[[int], float],
-          decay: float = 0.0, record_every: int = 100,
+          decay: float = 0.0, record_every: int = 100, window: int = 0,
           evaluate: Callable[[Network, Rule], dict] = lambda net, rule: {},
           desc: str | None = None, diverged: str = "raise") -> dict[str, np.ndarray]:
     """Train `net` in place with `rule` for `steps` steps of ``batch(t) -> (x, target)``.
 
     `eta` is the learning rate, or a function of the step ``t`` (0, 1, ...) that gives it (see
-    :func:`step_decay`). Returns the recorded curves: ``"step"`` (records,) and one
+    :func:`step_decay`). Metrics are recorded at the steps of :func:`schedule`. Returns the recorded curves: ``"step"`` (records,) and one
     ``(R, records)`` array per metric that ``evaluate(net, rule)`` returns (one value per run).
     A ``DivergenceError`` names the step, rule and learning rate if any run's error or metric
     stops being finite (or names the bad data, if an input or target was NaN or inf), or if at a
@@ -89,7 +91,7 @@ def train(net: Network, rule: Rule, batch: Callable[[int], tuple], *, steps: int
     """
     if diverged not in DIVERGED:
         raise ValueError(f"unknown divergence policy {diverged!r}; choose one of: {', '.join(DIVERGED)}")
-    record = schedule(steps, record_every)
+    record = schedule(steps, record_every, window)
     curves: dict[str, list] = {}
     try:
         with np.errstate(**({} if diverged == "raise" else {"all": "ignore"})):

@@ -28,10 +28,24 @@ def test_stored_paper_run_starts_where_a_fresh_one_does():
 
 
 def worse(res, task, rule, points):
-    """`rule`'s test error on `task` raised by `points` percentage points at the end."""
+    """`rule`'s test error on `task` raised by `points` percentage points over the steps it is scored on."""
     e = res[f"{task}/{rule}/error"].copy()
-    e[:, -1] += points / 100
+    e[:, -res.config[task]["window"]:] += points / 100
     return altered(res, **{f"{task}/{rule}/error": e})
+
+
+def test_a_run_is_scored_over_its_last_steps():
+    """The score is the mean over the window, so one step's swing barely moves it; ending() reads
+    the swing and whether the runs swing together (shared minibatches) or each its own way."""
+    config = dict(beyond.QUICK, mnist=dict(beyond.QUICK_IMAGES, window=4))
+    shared = np.array([0.0, 0.02, -0.02, 0.01, -0.01, 0.03])
+    alike = falib.Results("beyond", "quick", config, {"mnist/backprop/error": 0.1 + np.stack([shared, shared + 0.001])}, {})
+    apart = falib.Results("beyond", "quick", config, {"mnist/backprop/error": 0.1 + np.stack([shared, -shared])}, {})
+    np.testing.assert_allclose(beyond.final(alike, "mnist", "backprop"), 100 * (0.1 + shared[-4:].mean()) + [0, 0.1])
+    end = beyond.ending(alike, "mnist", "backprop")
+    assert end["last"] == pytest.approx(13.05) and end["mean"] == pytest.approx(10.30)
+    assert end["swing"] == pytest.approx(100 * shared[-4:].std(ddof=1)) and end["together"] == pytest.approx(1.0)
+    assert beyond.ending(apart, "mnist", "backprop")["together"] == pytest.approx(-1.0)
 
 
 def as_backprop_or_worse(res, key, rule):

@@ -151,6 +151,10 @@ def test_the_command_refuses_in_one_line(stored, monkeypatch, tmp_path, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error: linear cannot be re-run short") and err.count("\n") == 1
     assert stored.read_bytes() == contents
+    monkeypatch.setattr(falib.migrations, "restamp", lambda *a: (_ for _ in ()).throw(ValueError("records drift")))
+    assert main(["restamp", "linear", "--results", folder]) == 2   # a configuration today's code refuses
+    assert capsys.readouterr().err == ("error: linear cannot be re-run as stored (records drift); recompute it: "
+                                       "python -m falib reproduce linear --profile paper\n")
 
 
 def test_a_short_run_is_compared_where_its_records_fall_at_the_stored_points():

@@ -203,3 +203,10 @@ def test_as_fast_says_where_it_first_looks():
     claim = mnist.as_fast(res)
     assert res["epoch"][1] == 1 and "first record at epoch 1" in claim.ours
     assert "records_per_epoch > 1" in claim.tolerance
+
+
+def test_records_that_would_drift_off_the_epochs_are_refused():
+    """Records every 1/3 epoch of 8 steps would land between epochs: refused, naming the fix, before training."""
+    x, y = np.zeros((256, 784), np.float32), np.zeros(256, int)
+    with pytest.raises(ValueError, match="records_per_epoch=3 does not divide the 8 steps.*choose a divisor"):
+        mnist.fit("backprop", dict(TINY, records_per_epoch=3), Backend(), [0], (x, y, x[:10], y[:10]))

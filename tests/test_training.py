@@ -93,3 +93,14 @@ def test_bad_network_descriptions():
         Network.init([3, 4, 2], ["tanh"], 0.1)
     with pytest.raises(ValueError, match="at least two positive layer sizes"):
         Network.init([3], "tanh", 0.1)
+
+
+def test_schedule_records_every_step_of_a_final_window():
+    """Records fall every `every` steps, at the last, and at each of the last `window` steps."""
+    from falib.training import schedule
+
+    assert schedule(10, 5) == [0, 5, 10]
+    assert schedule(10, 5, window=3) == [0, 5, 8, 9, 10]
+    assert schedule(3, 5, window=10) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="window not negative"):
+        schedule(10, 5, window=-1)

@@ -43,7 +43,8 @@ def rules(scale: float, decay: float, sigma: float) -> dict:
 IMAGES = {   # every image task: the MNIST chapter's network and settings, two epochs at one rate
     **{k: mnist.PAPER[k] for k in ("sizes", "init_scale", "decay", "batch", "eta", "train_size", "test_size",
                                    "angle_size")},
-    "epochs": 2, "eta_drops": [], "eta_factor": 1.0, "records_per_epoch": 2,
+    "epochs": 2, "eta_drops": [], "eta_factor": 1.0, "records_per_epoch": 3,
+    "window": 50,   # ours: a run is scored by its mean over its last 50 steps, each recorded
     "rules": rules(2.0, 3e-3, 0.01), "np_eta": 0.01,
 }
 PAPER = {
@@ -65,11 +66,11 @@ PAPER = {
     "seed": 2016,
     "dtype": "float32",
 }
-QUICK_IMAGES = dict(IMAGES, train_size=5000, test_size=1000, epochs=1, angle_size=200)
+QUICK_IMAGES = dict(IMAGES, train_size=5000, test_size=1000, epochs=1, angle_size=200, window=10)
 QUICK = dict(PAPER, linear=dict(PAPER["linear"], steps=600, record_every=50),
              teacher=dict(PAPER["teacher"], steps=300, record_every=50),
              depths=[1, 3, 6], widths=[2, 20], **dict.fromkeys(tasks.IMAGE_TASKS, QUICK_IMAGES),
-             scales=dict(PAPER["scales"], values=[0.02, 2.0, 200.0], train_size=1000, test_size=500), runs=2)
+             scales=dict(PAPER["scales"], values=[0.02, 2.0, 200.0], train_size=960, test_size=500), runs=2)
 RULES = tuple(PAPER["linear"]["rules"])
 
 
@@ -170,8 +171,15 @@ def image_fit(config, c, data, spec, eta, backend, runs, desc, images: str) -> d
     """One rule on the images `data` of task `images`, by the MNIST chapter's network and training
     (:func:`falib.experiments.mnist.fit`, the test set scored in one pass): test error and angles per record."""
     curves, net, _ = mnist.fit(spec, dict(c, seed=config["seed"], eta=eta), backend, runs, data, images=images,
-                               measure=layer_angles, test_batch=len(data[2]), diverged="nan", desc=desc)
+                               measure=layer_angles, test_batch=len(data[2]), diverged="nan", window=c["window"],
+                               desc=desc)
     return filled(curves, len(net.W) - 1)
+
+
+def tail(v: np.ndarray, window: int) -> np.ndarray:
+    """Each run's mean over the last `window` records of `v` (R, records): its score at the end of
+    training, robust to the swings from one minibatch to the next."""
+    return v[:, -window:].mean(axis=1)
 
 
 def image_tasks(config) -> list[str]:
@@ -189,7 +197,8 @@ def image_task(config, backend, runs) -> dict:
             curves = image_fit(config, c, data, spec, rate(c, name), backend, runs, f"beyond: {task}, {name}", task)
             out |= {f"{task}/{name}/{k}": v for k, v in curves.items()}
         per_epoch = c["train_size"] // c["batch"]
-        out[f"{task}/epoch"] = np.asarray(schedule(c["epochs"] * per_epoch, per_epoch // c["records_per_epoch"])) / per_epoch
+        steps = schedule(c["epochs"] * per_epoch, per_epoch // c["records_per_epoch"], c["window"])
+        out[f"{task}/epoch"] = np.asarray(steps) / per_epoch
     return out
 
 
@@ -202,9 +211,9 @@ def scale_task(config, backend, runs) -> dict:
                       f"beyond: β = {beta:g}", "mnist") for beta in s["values"]]
     base = image_fit(config, c, data, c["rules"]["shallow"], c["eta"], backend, runs, "beyond: β sweep, shallow",
                      "mnist")
-    return {"scale/error": np.stack([e["error"][:, -1] for e in ends], axis=1),
-            "scale/delta0": np.stack([e["delta0"][:, -1] for e in ends], axis=1),
-            "scale/shallow": base["error"][:, -1]}
+    return {"scale/error": np.stack([tail(e["error"], c["window"]) for e in ends], axis=1),
+            "scale/delta0": np.stack([tail(e["delta0"], c["window"]) for e in ends], axis=1),
+            "scale/shallow": tail(base["error"], c["window"])}
 
 
 def compute(config, backend, runs):
@@ -247,9 +256,12 @@ FOLLOW_UPS = {     # rule -> (claim key, source, what it reports)
 
 
 def final(res, task: str, rule: str, measure: str = "error") -> np.ndarray:
-    """Each run's last record of `measure` for `rule` on `task` (classification errors in %)."""
-    v = res[f"{task}/{rule}/{measure}"][:, -1]
-    return 100 * v if measure == "error" and task in tasks.IMAGE_TASKS else v
+    """Each run's `measure` for `rule` on `task` at the end: on an image task its mean over the last
+    ``window`` steps (classification errors in %), elsewhere its last record."""
+    v = res[f"{task}/{rule}/{measure}"]
+    if task not in tasks.IMAGE_TASKS:
+        return v[:, -1]
+    return tail(v, res.config[task]["window"]) * (100 if measure == "error" else 1)
 
 
 def gap(res, key: str) -> str | None:
@@ -420,7 +432,8 @@ def claims(res) -> Claims:
 def protocol(config) -> str:
     """How the runs behind the claims were trained, in a few words."""
     m, t = config["mnist"], config["teacher"]
-    return (f"MNIST and Fashion-MNIST {m['epochs']} epochs (batch {m['batch']}, η {m['eta']:g}); teacher task "
+    return (f"MNIST and Fashion-MNIST {m['epochs']} epochs (batch {m['batch']}, η {m['eta']:g}, each run scored by "
+            f"its mean over the last {m['window']} steps); teacher task "
             f"{t['steps'] * t['batch']:,} examples at one rate for every depth; linear task "
             f"{config['linear']['steps']:,} examples")
 
@@ -451,6 +464,34 @@ def table(res):
                     f"{spread(final(res, 'fashion', rule, 'delta0'), '.0f')}° | {teacher} | "
                     f"{spread(final(res, 'mnist', rule, 'B0'), '.0f')}° | {b_teacher} |")
     return Markdown("\n".join([head] + rows).replace("—°", "—"))
+
+
+def ending(res, task: str, rule: str) -> dict[str, float]:
+    """How `rule`'s test error (%) on image task `task` ends, over the last ``window`` steps (each
+    recorded): the last step's and the window's mean (over runs), the swing from step to step (SD
+    within the window, mean over runs), and how alike the runs swing (the mean correlation, over
+    pairs of runs, of their step-to-step changes: every run sees the same minibatches in the same order)."""
+    w = res.config[task]["window"]
+    e = 100 * res[f"{task}/{rule}/error"][:, -w:]
+    change = np.diff(e, axis=1)
+    r = np.corrcoef(change)[np.triu_indices(len(e), 1)] if len(e) > 1 else np.full(1, np.nan)
+    return {"last": float(e[:, -1].mean()), "mean": float(e.mean()), "swing": float(e.std(axis=1, ddof=1).mean()),
+            "together": float(np.mean(r))}
+
+
+def endings_table(res, task: str = "mnist"):
+    """Per rule, how its test error on `task` ends (:func:`ending`), as Markdown."""
+    from IPython.display import Markdown
+
+    look, w = shown(res.config), res.config[task]["window"]
+    rows = [f"| rule | last step (%) | mean over the last {w} steps (%) | swing from step to step (SD, points) | "
+            "runs swing alike (correlation) |", "|---|---|---|---|---|"]
+    for rule in ordered(res):
+        end = ending(res, task, rule)
+        if np.isfinite(end["mean"]):
+            rows.append(f"| {look[rule].label} | {end['last']:.2f} | {end['mean']:.2f} | {end['swing']:.2f} | "
+                        f"{end['together']:.2f} |")
+    return Markdown("\n".join(rows))
 
 
 def legend_row(key, res):
@@ -532,6 +573,7 @@ def prose(res) -> dict[str, str]:
     best, good = scale_range(res)
     bp = {t: float(final(res, t, "backprop").mean()) for t in ("mnist", "fashion")}
     ss_linear = res["linear/sign_symmetry/error"]
+    kp, bp_end = ending(res, "mnist", "kolen_pollack"), ending(res, "mnist", "backprop")
     return {"runs": str(n), "epochs": f"{c['mnist']['epochs']:g}", "train_size": f"{c['mnist']['train_size']:,}",
             "bp_mnist": f"{bp['mnist']:.2f}%", "bp_fashion": f"{bp['fashion']:.2f}%",
             **{f"{FOLLOW_UPS[r][0].split('-')[0]}_mnist": f"{final(res, 'mnist', r).mean():.2f}%" for r in FOLLOW_UPS},
@@ -544,7 +586,10 @@ def prose(res) -> dict[str, str]:
             **{f"{k}_angle": f"{final(res, 'mnist', r, 'delta0').mean():.0f}°" for k, r in
                (("fa", "feedback_alignment"), ("kp", "kolen_pollack"), ("ss", "sign_symmetry"), ("np", "node_perturbation"))},
             "fa_b_angle": f"{final(res, 'mnist', 'feedback_alignment', 'B0').mean():.0f}°",
-            "ss_linear": "diverged" if not np.isfinite(ss_linear).all() else f"ended at NSE {ss_linear[:, -1].mean():.1e}"}
+            "ss_linear": "diverged" if not np.isfinite(ss_linear).all() else f"ended at NSE {ss_linear[:, -1].mean():.1e}",
+            "window": str(c["mnist"]["window"]), "kp_last": f"{kp['last']:.2f}%", "kp_end": f"{kp['mean']:.2f}%",
+            "kp_swing": f"{kp['swing']:.2f}", "bp_swing": f"{bp_end['swing']:.2f}", "kp_together": f"{kp['together']:.2f}",
+            "kp_alike": "mostly together" if kp["together"] >= 0.5 else "largely each its own way"}
 
 
 EXPERIMENT = Experiment("beyond", "Beyond the paper: DFA, sign symmetry, Kolen-Pollack; depth, bottleneck, B's scale",

@@ -111,14 +111,15 @@ def grid(config) -> list[Cell]:
 
 
 def fit(rule: str | dict | Rule, config, backend, runs, data, *, images: str = "mnist", measure=delta_angle,
-        test_batch: int = TEST_BATCH, held_out: dict | None = None, diverged: str = "raise",
+        test_batch: int = TEST_BATCH, held_out: dict | None = None, diverged: str = "raise", window: int = 0,
         desc: str = "mnist") -> tuple[dict, Network, Rule]:
     """Train the network of `config` by `rule` (a name in ``config["rules"]``, a spec or a rule
     object) on `data`, the images of the task named `images`; returns its curves, the network and the rule.
 
     The curves: test error (``"error"``, scored `test_batch` images per forward pass), the error on
     each other set of `held_out` (name -> images, labels) and `measure` (a measure of
-    :mod:`falib.metrics`, on the first ``angle_size`` test images) per record, and ``"step"``;
+    :mod:`falib.metrics`, on the first ``angle_size`` test images) per record, and ``"step"``. The
+    records fall ``records_per_epoch`` times an epoch and at each of the last `window` steps;
     `diverged` is :func:`~falib.training.train`'s policy.
     """
     x, y, xt, yt = data
@@ -128,7 +129,11 @@ def fit(rule: str | dict | Rule, config, backend, runs, data, *, images: str = "
               for name, (xs, ys) in {"error": (xt, yt), **(held_out or {})}.items()}
     n_angle = config["angle_size"]
     angle_x, angle_t = columns(xt[:n_angle], backend), columns(one_hot(yt[:n_angle], classes), backend)
-    per_epoch = len(x) // config["batch"]
+    per_epoch, r = len(x) // config["batch"], config["records_per_epoch"]
+    if per_epoch % r:
+        raise ValueError(f"records_per_epoch={r} does not divide the {per_epoch} steps of an epoch (train_size "
+                         f"{len(x)}, batch {config['batch']}): the records would drift off the epoch boundaries; "
+                         "choose a divisor of the steps per epoch")
     eta = step_decay(config["eta"], [e * per_epoch for e in config["eta_drops"]], config["eta_factor"])
     net, rule = network(rule, config, backend, runs)
 
@@ -138,7 +143,7 @@ def fit(rule: str | dict | Rule, config, backend, runs, data, *, images: str = "
             | measure(net, rule, angle_x, angle_t)
 
     curves = train(net, rule, shuffled_batches(x, y, config, backend, classes), steps=config["epochs"] * per_epoch,
-                   eta=eta, decay=config["decay"], record_every=per_epoch // config["records_per_epoch"],
+                   eta=eta, decay=config["decay"], record_every=per_epoch // r, window=window,
                    evaluate=evaluate, desc=desc, diverged=diverged)
     return curves, net, rule
 

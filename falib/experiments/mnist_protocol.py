@@ -129,13 +129,17 @@ def still_falling(res) -> str:
             "paper stopped; the chapter compares this with our protocol after as much learning (η × epochs)")
 
 
+def lag(res) -> np.ndarray:
+    """FA's mean test error minus backprop's, in points, per record."""
+    return 100 * (res["feedback_alignment/error"].mean(0) - res["backprop/error"].mean(0))
+
+
 def early_lag(res) -> str:
     """The evidence that FA lags while W is still nearly orthogonal to Bᵀ."""
-    epoch, angle = res["epoch"], res["feedback_alignment/angle"].mean(0)
-    lag = 100 * (res["feedback_alignment/error"].mean(0) - res["backprop/error"].mean(0))
-    caught = epoch[min(np.nonzero(lag > TOLERANCE)[0].max(initial=-1) + 1, len(epoch) - 1)]
+    epoch, angle, lag_ = res["epoch"], res["feedback_alignment/angle"].mean(0), lag(res)
+    caught = epoch[min(np.nonzero(lag_ > TOLERANCE)[0].max(initial=-1) + 1, len(epoch) - 1)]
     return (f"in the first epoch, before W has aligned with Bᵀ (angle {angle[1]:.0f}° at epoch {epoch[1]:g}), "
-            f"FA's test error is {lag[1]:.1f} points above backprop's; the lag is within {TOLERANCE:g} points "
+            f"FA's test error is {lag_[1]:.1f} points above backprop's; the lag is within {TOLERANCE:g} points "
             f"from epoch {caught:g} on; our long protocol's first record (epoch 1) cannot see this")
 
 
@@ -175,6 +179,9 @@ def prose(res) -> dict[str, str]:
         "protocol_runs": str(len(res.meta["runs"])), "protocol_stop": f"{res['epoch'][i]:g}",
         "protocol_budget": f"{res.config['epochs']:g}", "protocol_began": "had" if began else "had not",
         "protocol_eta": f"{res.config['eta']:g}", "protocol_batch": str(res.config["batch"]),
+        "protocol_first": f"{res['epoch'][1]:g}",
+        "protocol_early": (f"trails backprop by {lag(res)[1]:.1f} points at epoch {res['epoch'][1]:g}" if lag(res)[1] > TOLERANCE
+                           else f"keeps within {TOLERANCE:g} point of backprop from epoch {res['epoch'][1]:g}"),
     }
 
 
@@ -185,8 +192,10 @@ def compare(res, long) -> dict[str, str]:
     same = res["epoch"][-1] * PER_EXAMPLE_ETA / per_example
     at = mnist.error_at(long, same)
     i = int(np.argmin(abs(long["epoch"] - same)))
+    apart = max(abs(at[k] - v.mean()) for k, v in mnist.final_errors(stopped(res)).items())
     return {"protocol_rate_ratio": f"{per_example / PER_EXAMPLE_ETA:.1f}", "protocol_same_epoch": f"{long['epoch'][i]:g}",
-            **{f"protocol_long_{mnist.SHORT[k]}": f"{v:.2f}%" for k, v in at.items()}}
+            **{f"protocol_long_{mnist.SHORT[k]}": f"{v:.2f}%" for k, v in at.items()},
+            "protocol_apart": f"{apart:.2f}", "protocol_alike": "almost the same" if apart <= TOLERANCE else "different"}
 
 
 def table(res, long):
