@@ -58,6 +58,9 @@ PAPER = {
                 "steps": 5000, "record_every": 250, "test_size": 5000, "eta": 0.1, "np_eta": 0.003,
                 "rules": rules(0.25, 6e-3, 0.01)},
     "depths": [1, 2, 3, 4, 5, 6],     # hidden tanh layers of width 20 in the depth sweep
+    # each rule's rate at each depth (str(depth) -> η): for now the teacher task's rates at every depth
+    "depth_eta": {name: dict.fromkeys(map(str, range(1, 7)), 0.003 if name == "node_perturbation" else 0.1)
+                  for name in rules(0.25, 6e-3, 0.01)},
     "widths": [1, 2, 5, 10, 20],      # the bottleneck: 30-20-w-20-10
     **dict.fromkeys(tasks.IMAGE_TASKS, IMAGES),   # MNIST, Fashion-MNIST
     # feedback alignment's β on a fifth of MNIST (12,000 images, 2 epochs)
@@ -132,12 +135,14 @@ def student(config, sizes, backend, runs) -> Network:
                         seed=config["seed"], runs=runs, backend=backend)
 
 
-def teacher_fit(config, data, sizes, spec, name, backend, runs, desc) -> dict:
+def teacher_fit(config, data, sizes, spec, name, backend, runs, desc, eta: float | None = None) -> dict:
+    """Rule `spec` (named `name`) on the teacher task in a student of layer sizes `sizes`, at rate
+    `eta` (default: the task's rate for that rule, :func:`rate`)."""
     c = config["teacher"]
     (X, Y), (Xt, Yt) = data
     net = student(config, sizes, backend, runs)
-    return fit(net, make_rule(spec).bind(net), minibatches(X, Y, c["batch"]), c["steps"], rate(c, name),
-               c["record_every"], "teacher", (Xt, Yt), desc=f"beyond: {desc}, {name}")
+    return fit(net, make_rule(spec).bind(net), minibatches(X, Y, c["batch"]), c["steps"],
+               rate(c, name) if eta is None else eta, c["record_every"], "teacher", (Xt, Yt), desc=f"beyond: {desc}, {name}")
 
 
 def final_angles(ends: list[dict]) -> np.ndarray:
@@ -150,20 +155,35 @@ def final_angles(ends: list[dict]) -> np.ndarray:
     return out
 
 
+def sweep_ends(ends: list[dict], sweep: str, name: str) -> dict:
+    """A sweep's networks' final test NSE and δ angles, stored under `sweep`/`name`."""
+    return {f"{sweep}/{name}/error": np.stack([e["error"][:, -1] for e in ends], axis=1),
+            f"{sweep}/{name}/delta": final_angles(ends)}
+
+
 def teacher_task(config, backend, runs) -> dict:
-    """The main table's teacher task, the depth sweep and the bottleneck sweep."""
+    """The main table's teacher task and the bottleneck sweep."""
     c, data = config["teacher"], teacher_data(config, backend)
     n_in, width, n_out = c["target_sizes"][0], c["width"], c["target_sizes"][-1]
     out = {"teacher/step": np.asarray(schedule(c["steps"], c["record_every"])) * c["batch"]}
     for name, spec in c["rules"].items():
         curves = teacher_fit(config, data, c["target_sizes"], spec, name, backend, runs, "teacher")
         out |= {f"teacher/{name}/{k}": v for k, v in curves.items()}
-        for sweep, nets in (("depth", [[n_in] + [width] * d + [n_out] for d in config["depths"]]),
-                            ("bottleneck", [[n_in, width, w, width, n_out] for w in config["widths"]])):
-            ends = [teacher_fit(config, data, sizes, spec, name, backend, runs, f"{sweep} {sizes}")
-                    for sizes in nets]
-            out[f"{sweep}/{name}/error"] = np.stack([e["error"][:, -1] for e in ends], axis=1)
-            out[f"{sweep}/{name}/delta"] = final_angles(ends)
+        ends = [teacher_fit(config, data, [n_in, width, w, width, n_out], spec, name, backend, runs, f"bottleneck w={w}")
+                for w in config["widths"]]
+        out |= sweep_ends(ends, "bottleneck", name)
+    return out
+
+
+def depth_task(config, backend, runs) -> dict:
+    """The depth sweep: each rule at each depth, at its rate for that depth (``depth_eta``)."""
+    c, data = config["teacher"], teacher_data(config, backend)
+    n_in, width, n_out = c["target_sizes"][0], c["width"], c["target_sizes"][-1]
+    out = {}
+    for name, spec in c["rules"].items():
+        ends = [teacher_fit(config, data, [n_in] + [width] * d + [n_out], spec, name, backend, runs, f"depth {d}",
+                            config["depth_eta"][name][str(d)]) for d in config["depths"]]
+        out |= sweep_ends(ends, "depth", name)
     return out
 
 
@@ -217,7 +237,7 @@ def scale_task(config, backend, runs) -> dict:
 
 
 def compute(config, backend, runs):
-    return (linear_task(config, backend, runs) | teacher_task(config, backend, runs)
+    return (linear_task(config, backend, runs) | teacher_task(config, backend, runs) | depth_task(config, backend, runs)
             | image_task(config, backend, runs) | scale_task(config, backend, runs))
 
 
@@ -230,9 +250,12 @@ def grid(config) -> list[Cell]:
 
     cells = [Cell({"task": "linear", "rule": name}, one("linear", name, spec), linear_task,
                   (f"linear/{name}/", "linear/step")) for name, spec in config["linear"]["rules"].items()]
-    cells += [Cell({"task": "teacher", "rule": name}, one("teacher", name, spec, depths=config["depths"],
-                                                          widths=config["widths"]), teacher_task,
-                   (f"teacher/{name}/", f"depth/{name}/", f"bottleneck/{name}/", "teacher/step"))
+    cells += [Cell({"task": "teacher", "rule": name}, one("teacher", name, spec, widths=config["widths"]),
+                   teacher_task, (f"teacher/{name}/", f"bottleneck/{name}/", "teacher/step"))
+              for name, spec in config["teacher"]["rules"].items()]
+    cells += [Cell({"task": "depth", "rule": name}, one("teacher", name, spec, depths=config["depths"],
+                                                        depth_eta={name: config["depth_eta"][name]}),
+                   depth_task, (f"depth/{name}/",))
               for name, spec in config["teacher"]["rules"].items()]
     cells += [Cell({"task": task, "rule": name}, one(task, name, spec), image_task, (f"{task}/{name}/", f"{task}/epoch"))
               for task in image_tasks(config) for name, spec in config[task]["rules"].items()]
