@@ -41,7 +41,7 @@ PAPER = {
     "patience": 5,                  # ours: epochs without a new lowest validation error = overfitting began
     "records_per_epoch": 2,         # ours: "as fast" is checked half-way through the first epoch
     "angle_size": 1000,             # ours
-    "runs": 6,                      # paper: n = 20, a new B for each; ours so far: added without recomputing these
+    "runs": 20,                     # paper: n = 20, a new B for each
     "seed": 2016,
     "dtype": "float32",
 }
