@@ -308,15 +308,6 @@ def sign_symmetry_spread(res) -> str:
             "Poggio needed batch normalization and their 'batch manhattan' update, which we do not use")
 
 
-def kolen_pollack_cost(res) -> str:
-    lam = res.config["mnist"]["rules"]["kolen_pollack"]["decay"]
-    kp, bp = final(res, "mnist", "kolen_pollack").mean(), final(res, "mnist", "backprop").mean()
-    return (f"Kolen-Pollack's decay λ = {lam:g} (ours, chosen so that B - Wᵀ shrinks by e⁻³ over the run) also "
-            f"shrinks W: after {res.config['mnist']['epochs']} epochs it is {kp - bp:+.2f} points behind backprop, "
-            f"while its B has come within {final(res, 'mnist', 'kolen_pollack', 'B0').mean():.0f}° of Wᵀ; Akrout et "
-            "al. trained deep convolutional networks for many epochs")
-
-
 def bottleneck_elsewhere(res) -> str:
     widths = res.config["widths"]
     a = np.nanmean(res["bottleneck/direct_feedback_alignment/delta"], axis=0)
@@ -441,7 +432,6 @@ QUICK_REASONS = {
 GAPS = {   # (profile, claim key) -> the reason we do not reproduce it, from the results
     **{("quick", k): (lambda res, text=text: text) for k, text in QUICK_REASONS.items()},
     ("paper", "ss-mnist"): sign_symmetry_spread,
-    ("paper", "kp-mnist"): kolen_pollack_cost,
     ("paper", "bottleneck"): bottleneck_elsewhere,
 }
 
