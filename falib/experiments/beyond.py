@@ -59,8 +59,8 @@ PAPER = {
                 "rules": rules(0.25, 6e-3, 0.01)},
     "depths": [1, 2, 3, 4, 5, 6],     # hidden tanh layers of width 20 in the depth sweep
     # each rule's rate at each depth (str(depth) -> η): for now the teacher task's rates at every depth
-    "depth_eta": {name: dict.fromkeys(map(str, range(1, 7)), 0.003 if name == "node_perturbation" else 0.1)
-                  for name in rules(0.25, 6e-3, 0.01)},
+    "depth_eta": {name: dict.fromkeys(map(str, range(1, 7)), 0.003 if make_rule(spec).stochastic else 0.1)
+                  for name, spec in rules(0.25, 6e-3, 0.01).items()},
     "widths": [1, 2, 5, 10, 20],      # the bottleneck: 30-20-w-20-10
     **dict.fromkeys(tasks.IMAGE_TASKS, IMAGES),   # MNIST, Fashion-MNIST
     # feedback alignment's β on a fifth of MNIST (12,000 images, 2 epochs)
@@ -176,13 +176,14 @@ def teacher_task(config, backend, runs) -> dict:
 
 
 def depth_task(config, backend, runs) -> dict:
-    """The depth sweep: each rule at each depth, at its rate for that depth (``depth_eta``)."""
+    """The depth sweep: each rule at each depth, at its rate for that depth (``depth_eta``; a rule
+    without one, at the teacher task's rate)."""
     c, data = config["teacher"], teacher_data(config, backend)
     n_in, width, n_out = c["target_sizes"][0], c["width"], c["target_sizes"][-1]
     out = {}
     for name, spec in c["rules"].items():
         ends = [teacher_fit(config, data, [n_in] + [width] * d + [n_out], spec, name, backend, runs, f"depth {d}",
-                            config["depth_eta"][name][str(d)]) for d in config["depths"]]
+                            config["depth_eta"].get(name, {}).get(str(d), rate(c, name))) for d in config["depths"]]
         out |= sweep_ends(ends, "depth", name)
     return out
 
@@ -254,7 +255,7 @@ def grid(config) -> list[Cell]:
                    teacher_task, (f"teacher/{name}/", f"bottleneck/{name}/", "teacher/step"))
               for name, spec in config["teacher"]["rules"].items()]
     cells += [Cell({"task": "depth", "rule": name}, one("teacher", name, spec, depths=config["depths"],
-                                                        depth_eta={name: config["depth_eta"][name]}),
+                                                        depth_eta={name: config["depth_eta"].get(name, {})}),
                    depth_task, (f"depth/{name}/",))
               for name, spec in config["teacher"]["rules"].items()]
     cells += [Cell({"task": task, "rule": name}, one(task, name, spec), image_task, (f"{task}/{name}/", f"{task}/epoch"))
