@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -78,10 +79,20 @@ class Lab:
         self.close()
         raise RuntimeError(f"JupyterLab did not start on {self.url}: see its log above")
 
-    def api(self, path: str, method: str = "GET"):
-        with urllib.request.urlopen(urllib.request.Request(self.url + "api/" + path, method=method)) as r:
-            body = r.read()
-        return json.loads(body) if body else None
+    def api(self, path: str, method: str = "GET", body: dict | None = None):
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.url + "api/" + path, data=data, method=method,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request) as r:
+            reply = r.read()
+        return json.loads(reply) if reply else None
+
+    def start_kernel(self, path: str):
+        """Start the session of notebook `path` with its own kernel ("python3"). JupyterLab then joins
+        that session when it opens the notebook; left to itself it may ask which kernel to start (a
+        dialog on a fresh machine, where the list of kernels can arrive after the notebook)."""
+        self.api("sessions", "POST", {"path": path, "name": Path(path).name, "type": "notebook",
+                                      "kernel": {"name": "python3"}})
 
     def values(self, path: str, expressions: list[str]) -> dict[str, str | None]:
         """What each expression shows in the kernel of notebook `path` (text, as jupyterlab-myst
@@ -105,9 +116,14 @@ class Lab:
         return shown
 
     def shut_down(self, path: str):
+        """End the sessions of notebook `path` (one that ended already is no error)."""
         for s in self.api("sessions"):
             if s["path"] == path:
-                self.api(f"sessions/{s['id']}", "DELETE")
+                try:
+                    self.api(f"sessions/{s['id']}", "DELETE")
+                except urllib.error.HTTPError as e:
+                    if e.code != 404:
+                        raise
 
     def close(self):
         self.process.terminate()
@@ -142,6 +158,7 @@ def run_notebook(browser, lab: Lab, path: str, timeout: float = 900, screenshot:
     running, and return what the notebook shows (READ), with the text of any dialog it dismissed."""
     from playwright.sync_api import Error as PlaywrightError
 
+    lab.start_kernel(path)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.route("**/*", lambda r: r.continue_() if r.request.url.startswith((lab.url, "data:")) else r.abort())
     dialogs: list[str] = []
