@@ -457,7 +457,8 @@ def protocol(config) -> str:
     m, t = config["mnist"], config["teacher"]
     return (f"MNIST and Fashion-MNIST {m['epochs']} epochs (batch {m['batch']}, η {m['eta']:g}, each run scored by "
             f"its mean over the last {m['window']} steps); teacher task "
-            f"{t['steps'] * t['batch']:,} examples at one rate for every depth; linear task "
+            f"{t['steps'] * t['batch']:,} examples, the depth sweep at each rule's rate for each depth (chosen by "
+            "beyond-search on validation data); linear task "
             f"{config['linear']['steps']:,} examples")
 
 

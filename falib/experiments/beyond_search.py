@@ -29,8 +29,8 @@ PAPER = {
     "seed": beyond.PAPER["seed"],
     "dtype": beyond.PAPER["dtype"],
 }
-QUICK = dict(PAPER, teacher=dict(PAPER["teacher"], steps=300, record_every=50), depths=[1, 3, 6],
-             eta=[0.03, 0.1, 0.3], np_eta=[1e-3, 3e-3, 1e-2])
+QUICK = dict(PAPER, teacher=dict(PAPER["teacher"], steps=200, record_every=50), depths=[1, 6],
+             eta=[0.03, 0.3], np_eta=[1e-3, 1e-2])
 
 
 def rates(config, name: str) -> list[float]:
