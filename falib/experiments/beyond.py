@@ -607,7 +607,8 @@ def prose(res) -> dict[str, str]:
             "order_deep": ", ".join(look[r].label for r in order[c["depths"][-1]]),
             "depth_min": str(c["depths"][0]), "depth_max": str(c["depths"][-1]),
             "depth_list": ", ".join(map(str, c["depths"])),
-            **{f"{k}_by_depth": ", ".join(f"{v:.1e}" for v in res[f"depth/{r}/error"].mean(axis=0))
+            **{f"{k}_by_depth": ", ".join(f"{v:.1e}" if np.isfinite(v) else "diverged"
+                                          for v in res[f"depth/{r}/error"].mean(axis=0))
                for k, r in (("bp", "backprop"), ("ss", "sign_symmetry"), ("kp", "kolen_pollack"))},
             "beta_good": (f"{min(good):g} to {max(good):g}" if good else "none of the scales tried"),
             **{f"{k}_angle": f"{final(res, 'mnist', r, 'delta0').mean():.0f}°" for k, r in
