@@ -68,7 +68,8 @@ def test_a_new_rule_in_beyond_computes_only_its_cells(monkeypatch, tmp_path, com
     monkeypatch.setitem(tasks.TASKS, "fashion", fashion)
     use(monkeypatch, beyond.EXPERIMENT, TINY_BEYOND)
     first = falib.reproduce("beyond", "quick", folder=tmp_path)
-    assert len(computed) == sum(len(TINY_BEYOND[task]["rules"]) for task in beyond.trained(TINY_BEYOND)) + 1   # and the β sweep
+    per_rule = len(beyond.trained(TINY_BEYOND)) + 1   # a cell per task, and the teacher's depth sweep
+    assert len(computed) == per_rule * len(TINY_BEYOND["linear"]["rules"]) + 1   # and the β sweep
     computed.clear()
     rule = {"rule": "feedback_alignment", "scale": 1.0}
     config = dict(TINY_BEYOND, **{t: dict(TINY_BEYOND[t], rules=dict(TINY_BEYOND[t]["rules"], fa_half=rule))
@@ -76,7 +77,8 @@ def test_a_new_rule_in_beyond_computes_only_its_cells(monkeypatch, tmp_path, com
     use(monkeypatch, beyond.EXPERIMENT, config)
     more = falib.reproduce("beyond", "quick", folder=tmp_path)
     assert sorted(computed) == sorted([("linear_task", ("fa_half",), (0,)), ("teacher_task", ("fa_half",), (0,)),
-                                       ("image_task", ("fa_half",), (0,)), ("image_task", ("fa_half",), (0,))])
+                                       ("depth_task", ("fa_half",), (0,)), ("image_task", ("fa_half",), (0,)),
+                                       ("image_task", ("fa_half",), (0,))])
     assert digests(more, first.arrays) == digests(first, first.arrays)   # the other cells untouched
     assert "mnist/fa_half/error" in more.arrays and len(list(tmp_path.glob("*.npz"))) == 1
 

@@ -99,8 +99,11 @@ def test_ctrl_c_exits_130_with_one_line_that_says_how_to_resume(tmp_path):
     """Once a 45-line KeyboardInterrupt traceback: Ctrl-C while the mechanics experiment computes."""
     cache = tmp_path / "cache"
     env = {**os.environ, "FALIB_CACHE": str(cache), "FALIB_PROGRESS": "0"}
+    # SIGINT at its default, as a terminal starts a command: a test process may ignore SIGINT, and a
+    # child inherits that (it then never sees Ctrl-C and runs to the end)
     run = subprocess.Popen([sys.executable, "-m", "falib", "reproduce", "mechanics", "--out", str(tmp_path / "out")],
-                           env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                           env=env, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     deadline = time.monotonic() + 120
     while not list(cache.rglob("*.lock")) and time.monotonic() < deadline:   # computing has begun
         time.sleep(0.05)

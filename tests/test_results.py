@@ -47,6 +47,16 @@ def registry(monkeypatch):
     return use
 
 
+def test_reused_runs_keep_their_restamp_entries_as_a_list():
+    """Runs reused from a re-stamped file keep its checks (a list, each entry once), beside new runs that have none."""
+    calls, entry = [], {"labels": {}, "from_code": "a", "to_code": "b", "run": 0}
+    old = toy(calls).run("quick", runs=[0, 1])
+    old.meta["restamped"] = [entry]
+    more = toy(calls).run("quick", reuse=old)
+    assert calls == [[0], [1], [2], [3]] and more.meta["restamped"] == [entry]
+    assert "restamped" not in toy(calls).run("quick").meta
+
+
 def test_seconds_are_measured_never_shared_out():
     """Runs reused from a cell whose own time is unknown (a migrated file of several cells lists
     None), or some of a cell's runs, leave that cell's seconds unknown: the total counts only

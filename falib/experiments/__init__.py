@@ -234,9 +234,13 @@ class Experiment:
                                       None if None in timed else round(sum(timed), 2)))
             metas += [p.meta for p in parts]
         meta = {k: _same(metas, k) for k in metas[0]
-                if k not in ("runs", "seconds", "seconds_note", "untimed_cells", "cells", "migrated")}
+                if k not in ("runs", "seconds", "seconds_note", "untimed_cells", "cells", "migrated", "restamped")}
         meta |= {"runs": runs, "seconds": round(sum(m["seconds"] for m in metas if m["seconds"] is not None), 2),
                  "cells": entries, "git": provenance.git_commit()}
+        restamped = []   # the checks of the reused parts' cells (falib.migrations.restamp), each once
+        for e in (e for m in metas for e in m.get("restamped", [])):
+            restamped += [] if e in restamped else [e]
+        meta |= {"restamped": restamped} if restamped else {}
         return Results(self.name, profile, config, arrays | shared, meta | seconds_note(metas, entries))
 
 
