@@ -26,8 +26,8 @@ from . import Experiment, beyond, mnist, mnist_protocol, per_chunk
 RULES = ("backprop", *beyond.FOLLOW_UPS)
 PAPER = dict(mnist_protocol.PAPER, rules={k: beyond.IMAGES["rules"][k] for k in RULES},   # beyond's specs (β = 2)
              eta=mnist.PAPER["eta"],   # ours: the rate of our long protocol and of beyond's image runs
-             eta_drops=[30, 45], eta_factor=0.3,   # ours: our long protocol's schedule, in a shorter budget
-             epochs=60, patience=5,    # ours: fixed before the runs
+             **{k: mnist.PAPER[k] for k in ("epochs", "eta_drops", "eta_factor")},   # ours: our long protocol's
+             patience=5,               # ours: fixed with the budget and schedule before the runs
              records_per_epoch=1, runs=3)
 QUICK = dict(PAPER, train_size=5000, valid_size=1000, test_size=1000, epochs=3, eta_drops=[2], patience=1, runs=2)
 
