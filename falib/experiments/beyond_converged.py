@@ -5,7 +5,8 @@ validation error stops improving, and their claims judged there.
 8% on MNIST), where "as good as backprop" says little. Here backprop, direct feedback alignment
 (with one hidden layer it is feedback alignment), sign symmetry and Kolen-Pollack train the MNIST
 chapter's network under a budget and schedule fixed before the runs: η = 0.3 on batches of 32,
-multiplied by 0.3 after epochs 30 and 45, 60 epochs, on the first 50,000 training images. Every
+multiplied by 0.3 after epochs 60 and 85, 100 epochs (our long protocol's schedule), on the first
+50,000 training images. Every
 rule is scored on the test set at the epoch where backprop's mean validation error (the last
 10,000 training images) is lowest; if that lowest point lies within the last ``patience`` epochs,
 backprop had not stopped improving, and its claim says so.
