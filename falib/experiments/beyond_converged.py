@@ -26,7 +26,7 @@ RULES = ("backprop", *beyond.FOLLOW_UPS)
 COMPARABLE = 1.0   # points of test error: 'almost as good as' / 'comparable to' backprop, one-sided
 CONTROL = "kolen_pollack_weak_decay"   # ours: Kolen-Pollack with a tenth of its decay λ, a control (not a claim)
 PAPER = dict(mnist_protocol.PAPER, rules={k: beyond.IMAGES["rules"][k] for k in RULES}   # beyond's specs (β = 2)
-             | {CONTROL: dict(beyond.IMAGES["rules"]["kolen_pollack"], decay=beyond.IMAGES["rules"]["kolen_pollack"]["decay"] / 10)},
+             | {CONTROL: dict(beyond.IMAGES["rules"]["kolen_pollack"], decay=3e-4)},
              eta=mnist.PAPER["eta"],   # ours: the rate of our long protocol and of beyond's image runs
              **{k: mnist.PAPER[k] for k in ("epochs", "eta_drops", "eta_factor")},   # ours: our long protocol's
              patience=5,               # ours: fixed with the budget and schedule before the runs
