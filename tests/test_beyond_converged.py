@@ -16,16 +16,18 @@ EPOCH = np.arange(11.0)
 
 def synthetic(low: int, ends: dict) -> Results:
     """Two runs per rule whose test error falls to `ends[rule]` (%) at epoch `low` and rises by a
-    point by the end; backprop's validation error is lowest there too."""
+    point by the end; backprop's validation error is lowest there too; Kolen-Pollack's δ aligns."""
     rise = np.clip(EPOCH - low, 0, None) / (EPOCH[-1] - low or 1)
     falls = lambda end: np.tile(end + 50 * (EPOCH < low) * (low - EPOCH) / low + rise, (2, 1)) / 100
-    arrays = {"epoch": EPOCH, "backprop/valid": falls(2.0)} | {f"{k}/error": falls(v) for k, v in ends.items()}
-    config = dict(beyond_converged.PAPER, epochs=10)
+    arrays = {"epoch": EPOCH, "backprop/valid": falls(2.0), "kolen_pollack/angle": np.tile(90 * np.exp(-EPOCH), (2, 1))}
+    arrays |= {f"{k}/error": falls(v) for k, v in ends.items()}
+    config = dict(beyond_converged.PAPER, epochs=10, eta_drops=[3, 6])
     return Results("beyond-converged", "paper", config, arrays, {"runs": [0, 1]})
 
 
 def test_every_rule_is_scored_where_backprops_validation_error_is_lowest():
-    res = synthetic(4, {"backprop": 2.0, "direct_feedback_alignment": 2.5, "sign_symmetry": 4.0, "kolen_pollack": 2.1})
+    res = synthetic(4, {"backprop": 2.0, "direct_feedback_alignment": 2.5, "sign_symmetry": 4.0, "kolen_pollack": 2.1,
+                        beyond_converged.CONTROL: 2.0})
     np.testing.assert_allclose(beyond_converged.scored(res)["sign_symmetry"], [4.0, 4.0])
     claims = beyond_converged.claims(res)
     assert claims["converged-bp"].holds and claims["dfa-mnist"].holds and claims["kp-mnist"].holds
@@ -33,7 +35,7 @@ def test_every_rule_is_scored_where_backprops_validation_error_is_lowest():
 
 
 def test_a_validation_error_still_falling_at_the_end_has_not_stopped_improving():
-    res = synthetic(7, dict.fromkeys(("backprop", *beyond.FOLLOW_UPS), 2.0))   # lowest 3 epochs before the end
+    res = synthetic(7, dict.fromkeys(beyond_converged.PAPER["rules"], 2.0))   # lowest 3 epochs before the end
     assert not beyond_converged.claims(res)["converged-bp"].holds
 
 

@@ -190,6 +190,7 @@ def prose(res) -> dict[str, str]:
     control, bp = errors[CONTROL].mean(), errors["backprop"].mean()
     return {"conv_stop": f"{res['epoch'][i]:g}", "conv_budget": f"{res.config['epochs']:g}",
             "conv_protocol": protocol(res.config), "conv_patience": f"{res.config['patience']:g}",
+            "conv_valid": f"{res.config['valid_size']:,}",
             "conv_runs": str(len(res.meta["runs"])), "conv_stopped": "stopped" if stopped else "had not stopped",
             "conv_last_cut": f"{res.config['eta_drops'][-1]:g}", "conv_range": f"{levelled(res)[1] - levelled(res)[0]:.2f}",
             "conv_aligned": f"from epoch {a:g} on" if np.isfinite(a := kp_aligned(res)) else "at no epoch of these runs",
