@@ -56,13 +56,14 @@ def split(config):
             d.x_test[:m], d.y_test[:m])
 
 
-def compute(config, backend, runs):
-    """Every variant for the given runs: test and validation error (and the δ angle) over training."""
+def compute(config, backend, runs, experiment: str = "mnist-protocol", diverged: str = "raise"):
+    """Every variant for the given runs: test and validation error (and the δ angle) over training;
+    `diverged` is :func:`~falib.training.train`'s policy, `experiment` names the progress bars."""
     x, y, xv, yv, xt, yt = split(config)
     out = {}
     for name in config["rules"]:
         curves, _, _ = mnist.fit(name, config, backend, runs, (x, y, xt, yt), held_out={"valid": (xv, yv)},
-                                 desc=f"mnist-protocol: {name} {runs[0]}")
+                                 diverged=diverged, desc=f"{experiment}: {name} {runs[0]}")
         per_epoch = len(x) // config["batch"]
         out |= {f"{name}/{k}": v for k, v in curves.items() if k != "step"} | {"epoch": curves["step"] / per_epoch}
     return out
