@@ -149,6 +149,11 @@ def labels(res) -> dict[str, str]:
     return shown | {CONTROL: f"{shown['kolen_pollack']}, λ = {res.config['rules'][CONTROL]['decay']:g} (control)"}
 
 
+def two_epochs(res) -> int:
+    """The record where beyond's image runs end at its paper profile (or the nearest)."""
+    return int(np.argmin(abs(res["epoch"] - beyond.IMAGES["epochs"])))
+
+
 def table(res):
     """Each rule's test error where it is scored (mean ± SD over runs), its difference from
     backprop's, and its error after two epochs of the same runs (Markdown)."""
@@ -156,7 +161,7 @@ def table(res):
 
     i, _ = mnist_protocol.stop(res)
     errors, label = scored(res), labels(res)
-    early = int(np.argmin(abs(res["epoch"] - 2)))
+    early = two_epochs(res)
     rows = [f"| rule | test error, epoch {res['epoch'][i]:g} | − backprop | at epoch {res['epoch'][early]:g} |",
             "|---|---|---|---|"]
     for name, e in errors.items():
@@ -190,7 +195,7 @@ def prose(res) -> dict[str, str]:
     control, bp = errors[CONTROL].mean(), errors["backprop"].mean()
     return {"conv_stop": f"{res['epoch'][i]:g}", "conv_budget": f"{res.config['epochs']:g}",
             "conv_protocol": protocol(res.config), "conv_patience": f"{res.config['patience']:g}",
-            "conv_valid": f"{res.config['valid_size']:,}",
+            "conv_valid": f"{res.config['valid_size']:,}", "conv_early": f"{res['epoch'][two_epochs(res)]:g}",
             "conv_runs": str(len(res.meta["runs"])), "conv_stopped": "stopped" if stopped else "had not stopped",
             "conv_last_cut": f"{res.config['eta_drops'][-1]:g}", "conv_range": f"{levelled(res)[1] - levelled(res)[0]:.2f}",
             "conv_aligned": f"from epoch {a:g} on" if np.isfinite(a := kp_aligned(res)) else "at no epoch of these runs",
