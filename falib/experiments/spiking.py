@@ -39,7 +39,7 @@ PAPER = {
     "runs": 2,                   # ours: the paper reports one number, n not given
     "streams": 20,               # ours: M image streams share the weights (paper: 1)
     "train_images": 55000,       # ours: the first 55,000 training images; the last 5,000 validate
-    "images": 330000,            # ours: 6 passes, what fits on one CPU core (the paper: not stated)
+    "images": 440000,            # ours: 8 passes, what fits on one CPU core (the paper: not stated)
     "test_every": 11000,         # ours: images between validation checks (and saves)
     "online_every": 100,         # ours: images per point of the online (training) error curve
     "val_images": 5000,          # ours
