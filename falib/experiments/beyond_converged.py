@@ -60,7 +60,8 @@ def converged_claim(res) -> Claim:
     i, stopped = mnist_protocol.stop(res)
     valid, c = 100 * res["backprop/valid"].mean(0), res.config
     return Claim("converged-bp", f"Backprop's mean validation error stops improving within the budget: its lowest "
-                 f"point comes at least {c['patience']:g} epoch{'s' * (c['patience'] != 1)} before the end of {c['epochs']:g} epochs",
+                 f"point comes at least {c['patience']:g} epoch{'s' * (c['patience'] != 1)} before the end of "
+                 f"{c['epochs']:g} epochs",
                  "a baseline for 'as good as backprop' must be trained until it stops improving",
                  f"lowest at epoch {res['epoch'][i]:g} ({valid[i]:.2f}%; {valid[-1]:.2f}% at the end)", stopped,
                  figure="beyond: converged", tolerance=f"ours: {c['patience']:g} epochs without a new low, fixed "
@@ -69,7 +70,7 @@ def converged_claim(res) -> Claim:
 
 def follow_up_claims(res) -> list[Claim]:
     """The follow-up papers' "as good as backprop" on MNIST: each rule's mean test error at most
-    COMPARABLE points above backprop's, where backprop stopped improving."""
+    COMPARABLE points above backprop's, at the epoch where backprop's validation error is lowest."""
     errors, look = scored(res), looks(res.config["rules"])
     bp, rows = float(errors["backprop"].mean()), []
     for rule, (key, source, says) in beyond.FOLLOW_UPS.items():
@@ -134,6 +135,7 @@ def gap(res, key: str) -> str | None:
 
 
 def protocol(config) -> str:
+    """How the runs were trained and where they are scored, in a few words."""
     return (f"η = {config['eta']:g} on batches of {config['batch']}, ×{config['eta_factor']:g} after epochs "
             f"{', '.join(map(str, config['eta_drops']))}; {config['train_size']:,} training images; scored where "
             f"backprop's validation error is lowest within {config['epochs']:g} epochs")
