@@ -22,10 +22,11 @@ SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
             "@jupyterlab/docmanager-extension/plugin": {"autosave": False},
             "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
 
+PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"   # the notebook in view
 # What the open notebook shows: each markdown cell's text and the references jupyterlab-myst could
 # not resolve in it, how many cells are queued or running, whether any has run, and error outputs.
 READ = r"""() => {
-  const panel = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden)');
+  const panel = document.querySelector('%s');
   const prompts = [...panel.querySelectorAll('.jp-InputPrompt')].map(p => p.textContent);
   return {
     markdown: [...panel.querySelectorAll('.jp-MarkdownCell')].map(c => ({
@@ -36,7 +37,7 @@ READ = r"""() => {
     errors: [...panel.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
         .map(e => e.innerText.slice(-800)),
   };
-}"""
+}""" % PANEL
 
 
 def _free_port() -> int:
@@ -89,8 +90,8 @@ class Lab:
 
     def start_kernel(self, path: str):
         """Start the session of notebook `path` with its own kernel ("python3"). JupyterLab then joins
-        that session when it opens the notebook; left to itself it may ask which kernel to start (a
-        dialog on a fresh machine, where the list of kernels can arrive after the notebook)."""
+        that session when it opens the notebook; left to itself it asks which kernel to start when
+        the list of kernels arrives after the notebook (as it can on a fresh machine)."""
         self.api("sessions", "POST", {"path": path, "name": Path(path).name, "type": "notebook",
                                       "kernel": {"name": "python3"}})
 
@@ -153,18 +154,44 @@ def _dismiss_dialogs(page, seen: list[str]):
     raise RuntimeError(f"a JupyterLab dialog does not close: {seen[-1]}")
 
 
-def run_notebook(browser, lab: Lab, path: str, timeout: float = 900, screenshot: Path | None = None) -> dict:
+def _serve(lab: Lab, late: tuple[str, ...], seconds: float):
+    """A route handler that lets the page reach only the lab (and data: URLs), and answers its
+    requests to the API paths `late` only `seconds` from now, as a slow fresh machine might (held
+    requests go on with the first request after that: JupyterLab polls the server)."""
+    held, start = [], time.time()
+
+    def handle(route):
+        if time.time() - start > seconds:
+            while held:
+                held.pop().continue_()
+        url = route.request.url
+        if not url.startswith((lab.url, "data:")):
+            route.abort()
+        elif time.time() - start <= seconds and url.startswith(tuple(f"{lab.url}api/{p}" for p in late)):
+            held.append(route)
+        else:
+            route.continue_()
+    return handle
+
+
+def run_notebook(browser, lab: Lab, path: str, timeout: float = 900, screenshot: Path | None = None,
+                 late: tuple[str, ...] = (), seconds: float = 0) -> dict:
     """Open `path` (relative to the lab's root) in a fresh page, run all cells, wait until none is
-    running, and return what the notebook shows (READ), with the text of any dialog it dismissed."""
+    running, and return what the notebook shows (READ), with the text of any dialog it dismissed.
+    The page gets the server's answers to the API paths `late` after `seconds` (see `_serve`)."""
     from playwright.sync_api import Error as PlaywrightError
 
     lab.start_kernel(path)
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith((lab.url, "data:")) else r.abort())
+    page.route("**/*", _serve(lab, late, seconds))
     dialogs: list[str] = []
     try:
         page.goto(f"{lab.url}lab/tree/{path}?reset", wait_until="load", timeout=120_000)
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
+        # Run nothing before the page has joined the kernel: a cell run while the notebook shows
+        # "No Kernel" and the list of kernels has not arrived asks which kernel to start, a dialog
+        # per code cell (on a fresh machine, where both can come late).
+        page.wait_for_selector(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
         deadline = time.time() + timeout
         while not (state := page.evaluate(READ))["started"]:   # a kernel still starting ignores "Run All"
             if time.time() > deadline:
@@ -184,7 +211,7 @@ def run_notebook(browser, lab: Lab, path: str, timeout: float = 900, screenshot:
             _dismiss_dialogs(page, dialogs)
             time.sleep(2)
             state = page.evaluate(READ)
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        page.wait_for_selector(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
         time.sleep(2)   # markdown cells evaluate their inline expressions once the kernel is idle
         return {**page.evaluate(READ), "dialogs": dialogs}
     finally:

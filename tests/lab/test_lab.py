@@ -112,6 +112,22 @@ def test_chapter_renders_like_the_book(browser, lab, name):
     assert not found, f"{name} in JupyterLab:\n" + "\n".join(found)
 
 
+def test_a_slow_start_asks_nothing(browser, lab):
+    """The page learns which kernels exist and which sessions run 30 s late (as on a fresh
+    machine, where the last two CI runs failed on it): the notebook still runs, asking nothing."""
+    notebook = json.loads((ROOT / "chapters" / CHAPTERS[0]).read_text())
+    notebook["cells"] = [{"cell_type": "code", "id": f"cell-{i}", "metadata": {}, "outputs": [],
+                          "execution_count": None, "source": f"x = {i}"} for i in range(5)]
+    (lab.root / "chapters" / "slow.ipynb").write_text(json.dumps(notebook))
+    try:
+        state = run_notebook(browser, lab, "chapters/slow.ipynb", timeout=120,
+                             late=("kernelspecs", "sessions"), seconds=30)
+    finally:
+        lab.shut_down("chapters/slow.ipynb")
+    assert state["started"] and not state["running"] and not state["errors"], state
+    assert not state["dialogs"], state["dialogs"]
+
+
 def test_raw_markup_and_missing_numbers_are_caught(browser, lab):
     """A doctored notebook: a myst-nb glue role, an expression that fails and one that works."""
     cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
