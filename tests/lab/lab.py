@@ -3,7 +3,9 @@ and read back what its markdown cells show (as the jupyterlab-myst extension ren
 what the notebook's inline expressions are worth in its kernel.
 
 JupyterLab 4 renders only the cells in view unless the notebook's ``windowingMode`` is "none",
-so the server gets a settings folder of its own that says so (and turns autosave off).
+so the server gets a settings folder of its own that says so (and turns autosave off). The page
+exposes JupyterLab's application (``window.jupyterapp``): what a notebook's kernel and cells are
+is read from it, not guessed from how the page draws them.
 """
 from __future__ import annotations
 
@@ -24,7 +26,8 @@ SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
 
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"   # the notebook in view
 # What the open notebook shows: each markdown cell's text and the references jupyterlab-myst could
-# not resolve in it, how many cells are queued or running, whether any has run, and error outputs.
+# not resolve in it, how many cells are queued or running, whether any has run, how many code cells
+# have not run, and their errors.
 READ = r"""() => {
   const panel = document.querySelector('%s');
   const prompts = [...panel.querySelectorAll('.jp-InputPrompt')].map(p => p.textContent);
@@ -34,10 +37,24 @@ READ = r"""() => {
         unresolved: [...c.querySelectorAll('[title$="Not Found"]')].map(e => `${e.title}: ${e.innerText}`)})),
     running: prompts.filter(p => p.includes('[*]')).length,
     started: prompts.some(p => /\[(\*|\d+)\]/.test(p)),
-    errors: [...panel.querySelectorAll('.jp-OutputArea-output[data-mime-type="application/vnd.jupyter.error"]')]
-        .map(e => e.innerText.slice(-800)),
+    // from the notebook's model: JupyterLab draws an error like text on stderr
+    ...(() => {
+      const cells = [...window.jupyterapp.shell.currentWidget.content.model.cells].filter(c => c.type === 'code');
+      return {unrun: cells.filter(c => c.executionCount === null).length,
+              errors: cells.flatMap(c => c.outputs.toJSON()).filter(o => o.output_type === 'error')
+                  .map(o => `${o.ename}: ${o.evalue}`.slice(0, 800))};
+    })(),
   };
 }""" % PANEL
+
+
+# Whether the notebook in view has joined its kernel (JupyterLab's own state: the toolbar's status
+# reads "idle" before it has).
+JOINED = """() => {
+  const context = window.jupyterapp?.shell.currentWidget?.sessionContext;
+  const kernel = context?.session?.kernel;
+  return Boolean(kernel && kernel.connectionStatus === 'connected' && !context.hasNoKernel);
+}"""
 
 
 def _free_port() -> int:
@@ -66,6 +83,7 @@ class Lab:
             [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1",
              f"--port={self.url.rstrip('/').rsplit(':', 1)[1]}", "--ServerApp.token=",
              "--ServerApp.password=", "--ServerApp.disable_check_xsrf=True", "--allow-root",
+             "--LabApp.expose_app_in_browser=True",
              f"--ServerApp.root_dir={root}"],
             env={**os.environ, **(env or {}), "JUPYTERLAB_SETTINGS_DIR": str(self.dir / "settings"),
                  "JUPYTER_RUNTIME_DIR": str(self.runtime), "JUPYTER_CONFIG_DIR": str(self.dir / "config")},
@@ -137,14 +155,17 @@ class Lab:
 
 
 def _dismiss_dialogs(page, seen: list[str]):
-    """Accept any dialog JupyterLab shows (on a first start: "Select Kernel", whose default is the
-    notebook's own kernel), remembering its text: a dialog can open at any moment and would
-    otherwise swallow the clicks that follow."""
+    """Accept any dialog JupyterLab shows, remembering its text: a dialog can open at any moment
+    and would otherwise swallow the clicks that follow. A "Select Kernel" dialog gets the
+    notebook's own kernel ("python3"; its default can be "No Kernel", which ends the session)."""
     for _ in range(10):
         dialog = page.locator(".jp-Dialog")
         if not dialog.count():
             return
         seen.append(" ".join(dialog.first.inner_text().split())[:300])
+        kernels = dialog.first.locator("select")
+        if kernels.count():
+            kernels.first.select_option(value=json.dumps({"name": "python3"}, separators=(",", ":")))
         accept = dialog.first.locator(".jp-mod-accept")
         if accept.count():
             accept.first.click(timeout=5_000)
@@ -154,22 +175,37 @@ def _dismiss_dialogs(page, seen: list[str]):
     raise RuntimeError(f"a JupyterLab dialog does not close: {seen[-1]}")
 
 
+def _join(page, seen: list[str], timeout: float = 180):
+    """Wait until the notebook in view has joined its kernel, answering dialogs meanwhile: a cell
+    run while it still has "No Kernel" asks which kernel to start, a dialog per code cell (on a
+    slow fresh machine, where the last two CI runs failed on it)."""
+    deadline = time.time() + timeout
+    while not page.evaluate(JOINED):
+        if time.time() > deadline:
+            raise TimeoutError(f"the notebook has no kernel after {timeout} s; dialogs shown: {seen}")
+        _dismiss_dialogs(page, seen)
+        page.wait_for_timeout(500)
+
+
 def _serve(lab: Lab, late: tuple[str, ...], seconds: float):
     """A route handler that lets the page reach only the lab (and data: URLs), and answers its
-    requests to the API paths `late` only `seconds` from now, as a slow fresh machine might (held
-    requests go on with the first request after that: JupyterLab polls the server)."""
-    held, start = [], time.time()
+    requests to each API path in `late`, from the second on, only `seconds` from now: the app
+    starts with the first, and a slow server keeps an opened notebook waiting for its session. Held
+    requests go on with the first request after that (JupyterLab polls the server)."""
+    held, seen, start = [], set(), time.time()
 
     def handle(route):
         if time.time() - start > seconds:
             while held:
                 held.pop().continue_()
         url = route.request.url
+        path = next((p for p in late if url.startswith(f"{lab.url}api/{p}")), None)
         if not url.startswith((lab.url, "data:")):
             route.abort()
-        elif time.time() - start <= seconds and url.startswith(tuple(f"{lab.url}api/{p}" for p in late)):
+        elif path and path in seen and time.time() - start <= seconds:
             held.append(route)
         else:
+            seen.add(path)
             route.continue_()
     return handle
 
@@ -178,7 +214,7 @@ def run_notebook(browser, lab: Lab, path: str, timeout: float = 900, screenshot:
                  late: tuple[str, ...] = (), seconds: float = 0) -> dict:
     """Open `path` (relative to the lab's root) in a fresh page, run all cells, wait until none is
     running, and return what the notebook shows (READ), with the text of any dialog it dismissed.
-    The page gets the server's answers to the API paths `late` after `seconds` (see `_serve`)."""
+    The page gets the server's later answers to the API paths `late` after `seconds` (see `_serve`)."""
     from playwright.sync_api import Error as PlaywrightError
 
     lab.start_kernel(path)
@@ -188,10 +224,7 @@ def run_notebook(browser, lab: Lab, path: str, timeout: float = 900, screenshot:
     try:
         page.goto(f"{lab.url}lab/tree/{path}?reset", wait_until="load", timeout=120_000)
         page.wait_for_selector(".jp-NotebookPanel .jp-Cell", timeout=120_000)
-        # Run nothing before the page has joined the kernel: a cell run while the notebook shows
-        # "No Kernel" and the list of kernels has not arrived asks which kernel to start, a dialog
-        # per code cell (on a fresh machine, where both can come late).
-        page.wait_for_selector(f"{PANEL} .jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=180_000)
+        _join(page, dialogs)
         deadline = time.time() + timeout
         while not (state := page.evaluate(READ))["started"]:   # a kernel still starting ignores "Run All"
             if time.time() > deadline:

@@ -97,8 +97,9 @@ def check(browser, lab, name: str) -> list[str]:
         if shot:
             shot.parent.mkdir(parents=True, exist_ok=True)
         state = run_notebook(browser, lab, path, screenshot=shot)
-        assert not state["errors"], (f"{name}: a cell failed in JupyterLab:\n" + "\n".join(state["errors"])
-                                     + f"\ndialogs it showed: {state['dialogs']}")
+        assert not state["errors"] and not state["unrun"], (
+            f"{name}: a cell failed in JupyterLab, or {state['unrun']} did not run:\n" + "\n".join(state["errors"])
+            + f"\ndialogs it showed: {state['dialogs']}")
         sources = markdown_sources(lab.root / path)
         values = lab.values(path, sorted({arg for s in sources for role, arg in ROLE.findall(s) if role == "eval"}))
     finally:
@@ -112,32 +113,51 @@ def test_chapter_renders_like_the_book(browser, lab, name):
     assert not found, f"{name} in JupyterLab:\n" + "\n".join(found)
 
 
-def test_a_slow_start_asks_nothing(browser, lab):
-    """The page learns which kernels exist and which sessions run 30 s late (as on a fresh
-    machine, where the last two CI runs failed on it): the notebook still runs, asking nothing."""
+def code(source: str) -> dict:
+    return {"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": source}
+
+
+def markdown(source: str) -> dict:
+    return {"cell_type": "markdown", "metadata": {}, "source": source}
+
+
+def write(lab, name: str, cells: list[dict]) -> str:
+    """A notebook of `cells` (with the chapters' metadata) as chapters/`name` in the lab; its path."""
     notebook = json.loads((ROOT / "chapters" / CHAPTERS[0]).read_text())
-    notebook["cells"] = [{"cell_type": "code", "id": f"cell-{i}", "metadata": {}, "outputs": [],
-                          "execution_count": None, "source": f"x = {i}"} for i in range(5)]
-    (lab.root / "chapters" / "slow.ipynb").write_text(json.dumps(notebook))
+    notebook["cells"] = [{**c, "id": f"cell-{i}"} for i, c in enumerate(cells)]
+    (lab.root / "chapters" / name).write_text(json.dumps(notebook))
+    return f"chapters/{name}"
+
+
+def test_a_slow_session_asks_nothing(browser, lab):
+    """The page learns which sessions run only 30 s after it opens (as on a slow fresh machine,
+    where the last two CI runs failed on it): the notebook waits for its kernel, runs in it and
+    asks nothing (cells run while it shows "No Kernel" open a dialog each)."""
+    path = write(lab, "slow.ipynb", [code(f"x{i} = {i}") for i in range(5)])
     try:
-        state = run_notebook(browser, lab, "chapters/slow.ipynb", timeout=120,
-                             late=("kernelspecs", "sessions"), seconds=30)
+        state = run_notebook(browser, lab, path, timeout=120, late=("sessions",), seconds=30)
+        sessions = [s for s in lab.api("sessions") if s["path"] == path]
+        values = lab.values(path, ["x4"])
     finally:
-        lab.shut_down("chapters/slow.ipynb")
+        lab.shut_down(path)
     assert state["started"] and not state["running"] and not state["errors"], state
     assert not state["dialogs"], state["dialogs"]
+    assert len(sessions) == 1 and values == {"x4": "4"}, (sessions, values)
+
+
+def test_a_failing_cell_is_caught(browser, lab):
+    """A notebook whose first cell raises: the error is reported, and so is the cell after it, which
+    never runs (JupyterLab shows the error as text on stderr, so the page alone would not tell)."""
+    write(lab, "failing.ipynb", [code("raise ValueError('no MNIST here')"), code("x = 1")])
+    with pytest.raises(AssertionError, match=r"(?s)1 did not run.*ValueError: no MNIST here"):
+        check(browser, lab, "failing.ipynb")
 
 
 def test_raw_markup_and_missing_numbers_are_caught(browser, lab):
     """A doctored notebook: a myst-nb glue role, an expression that fails and one that works."""
-    cells = [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None,
-              "source": "from falib.book import Numbers\nnumbers = Numbers(error='1.78%')"},
-             {"cell_type": "markdown", "metadata": {}, "source": "The error is {glue:text}`error`."},
-             {"cell_type": "markdown", "metadata": {}, "source": "It is {eval}`numbers.missing`."},
-             {"cell_type": "markdown", "metadata": {}, "source": "It is {eval}`numbers.error`."}]
-    notebook = json.loads((ROOT / "chapters" / CHAPTERS[0]).read_text())
-    notebook["cells"] = [{**c, "id": f"cell-{i}"} for i, c in enumerate(cells)]
-    (lab.root / "chapters" / "doctored.ipynb").write_text(json.dumps(notebook))
+    write(lab, "doctored.ipynb", [code("from falib.book import Numbers\nnumbers = Numbers(error='1.78%')"),
+                                  markdown("The error is {glue:text}`error`."),
+                                  markdown("It is {eval}`numbers.missing`."), markdown("It is {eval}`numbers.error`.")])
     found = check(browser, lab, "doctored.ipynb")
     assert {f.split(":")[0] for f in found} == {"cell 0", "cell 1"}, found
     assert "{glue:text}" in found[0] and all("AttributeError" in f or "missing" in f for f in found[1:]), found
