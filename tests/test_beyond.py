@@ -57,19 +57,12 @@ def counterfactuals(res):
             return altered(r, **{key: a})
         return change
 
-    def scales(r):
-        n = len(r.config["scales"]["values"])
-        holds = not beyond.scale_claim(r).holds
-        return altered(r, **{"scale/error": np.full((len(r["scale/shallow"]), n),
-                                                    0.0 if holds else 1.0)})
-
     kp = [f"{t}/kolen_pollack/B{l}" for t in ("linear", "teacher") for l in range(beyond.hidden(res, t))]
     dfa_b = res["bottleneck/direct_feedback_alignment/delta"]
     return {
         "kp-aligns": (lambda r: altered(r, **{k: np.full_like(r[k], 45.0) for k in kp}))
         if beyond.claims(res)["kp-aligns"].holds else (lambda r: altered(r, **{k: np.zeros_like(r[k]) for k in kp})),
         "dfa-deep": set_to("depth/direct_feedback_alignment/error", 10.0),
-        "scales-range": scales,
         "fashion-harder": lambda r: altered(r, **{"fashion/backprop/error": r["mnist/backprop/error"]}),
         "bottleneck": (lambda r: altered(r, **{"bottleneck/direct_feedback_alignment/delta":
                                                np.full_like(dfa_b, 60.0)}))

@@ -11,6 +11,10 @@ rule is scored on the test set at the epoch where backprop's mean validation err
 10,000 training images) is lowest; if that lowest point lies within the last ``patience`` epochs,
 backprop had not stopped improving, and its claim says so.
 
+The same runs repeat beyond's sweep of feedback alignment's scale β of B, with the shallow
+network it must beat, so that the paper's "many scales of B worked" is judged at the end of
+training too (added after the comparison's runs, with the claim as beyond had declared it).
+
 The control ``kolen_pollack_weak_decay`` (Kolen-Pollack with a tenth of its decay λ) was added
 after the first runs, in which Kolen-Pollack's B had aligned completely and it still trailed: it
 separates what its feedback does from what its decay of the output weights does.
@@ -23,19 +27,31 @@ import numpy as np
 from ..backend import Backend
 from ..cells import Cell
 from ..claims import Claim, Claims
-from ..plots import WIDTH, curve, finish, looks
+from ..plots import WIDTH, curve, finish, look, looks
 from . import Experiment, beyond, mnist, mnist_protocol, per_chunk
 
 RULES = ("backprop", *beyond.FOLLOW_UPS)
 COMPARABLE = 1.0   # points of test error: 'almost as good as' / 'comparable to' backprop, one-sided
 CONTROL = "kolen_pollack_weak_decay"   # ours: a control (see above), not a claim
+MAIN = (*RULES, CONTROL)   # the comparison; the other rules are beyond's β sweep and its shallow network
+
+
+def swept(values) -> dict:
+    """Beyond's β sweep: feedback alignment at each scale β of B (named ``fa_beta_<β>``), and the
+    shallow network it must beat."""
+    fa = beyond.IMAGES["rules"]["feedback_alignment"]
+    return {f"fa_beta_{beta:g}": dict(fa, scale=beta) for beta in values} | {"shallow": beyond.IMAGES["rules"]["shallow"]}
+
+
 PAPER = dict(mnist_protocol.PAPER, rules={k: beyond.IMAGES["rules"][k] for k in RULES}   # beyond's specs (β = 2)
-             | {CONTROL: dict(beyond.IMAGES["rules"]["kolen_pollack"], decay=3e-4)},
+             | {CONTROL: dict(beyond.IMAGES["rules"]["kolen_pollack"], decay=3e-4)}
+             | swept(beyond.PAPER["scales"]["values"]),
              eta=mnist.PAPER["eta"],   # ours: the rate of our long protocol and of beyond's image runs
              **{k: mnist.PAPER[k] for k in ("epochs", "eta_drops", "eta_factor")},   # ours: our long protocol's
              patience=5,               # ours: fixed with the budget and schedule before the runs
              records_per_epoch=1, runs=3)
-QUICK = dict(PAPER, train_size=5000, valid_size=1000, test_size=1000, epochs=3, eta_drops=[2], patience=1, runs=2)
+QUICK = dict(PAPER, train_size=5000, valid_size=1000, test_size=1000, epochs=3, eta_drops=[2], patience=1, runs=2,
+             rules={k: v for k, v in PAPER["rules"].items() if k in MAIN} | swept(beyond.QUICK["scales"]["values"]))
 
 
 def compute(config, backend, runs):
@@ -56,6 +72,19 @@ def scored(res) -> dict[str, np.ndarray]:
     return {name: 100 * res[f"{name}/error"][:, i] for name in res.config["rules"]}
 
 
+def compared(res) -> dict:
+    """The comparison's rules (MAIN), as the configuration gives them."""
+    return {k: v for k, v in res.config["rules"].items() if k in MAIN}
+
+
+def sweep(res) -> tuple[list[float], np.ndarray, np.ndarray]:
+    """The β of the sweep, feedback alignment's test error (%) at each (runs × β) and the shallow
+    network's (runs), where every rule is scored (NaN for a run that diverged)."""
+    errors, rules = scored(res), res.config["rules"]
+    names = [k for k in rules if k.startswith("fa_beta_")]
+    return [rules[k]["scale"] for k in names], np.stack([errors[k] for k in names], axis=1), errors["shallow"]
+
+
 def converged_claim(res) -> Claim:
     i, stopped = mnist_protocol.stop(res)
     valid, c = 100 * res["backprop/valid"].mean(0), res.config
@@ -71,7 +100,7 @@ def converged_claim(res) -> Claim:
 def follow_up_claims(res) -> list[Claim]:
     """The follow-up papers' "as good as backprop" on MNIST: each rule's mean test error at most
     COMPARABLE points above backprop's, at the epoch where backprop's validation error is lowest."""
-    errors, look = scored(res), looks(res.config["rules"])
+    errors, look = scored(res), looks(compared(res))
     bp, rows = float(errors["backprop"].mean()), []
     for rule, (key, source, says) in beyond.FOLLOW_UPS.items():
         ours, label = float(errors[rule].mean()), look[rule].label
@@ -123,7 +152,7 @@ def kp_decay(res) -> str:
 
 
 GAPS = {   # (profile, claim key) -> the evidence for its known gap (at the paper profile, declared after its runs)
-    ("quick", "converged-bp"): too_short, ("quick", "ss-mnist"): too_short,
+    ("quick", "converged-bp"): too_short, ("quick", "ss-mnist"): too_short, ("quick", "scales-range"): too_short,
     ("paper", "converged-bp"): plateau, ("paper", "kp-mnist"): kp_decay,
 }
 
@@ -142,12 +171,13 @@ def protocol(config) -> str:
 
 
 def claims(res) -> Claims:
-    return Claims([converged_claim(res), *follow_up_claims(res)]).on(len(res.meta["runs"]), protocol(res.config))
+    scales = beyond.scale_claim(*sweep(res), figure="beyond: converged", gap=gap(res, "scales-range"))
+    return Claims([converged_claim(res), *follow_up_claims(res), scales]).on(len(res.meta["runs"]), protocol(res.config))
 
 
 def labels(res) -> dict[str, str]:
     """How the table and figure name each rule; the control by its λ."""
-    shown = {name: look.label for name, look in looks(res.config["rules"]).items()}
+    shown = {name: look.label for name, look in looks(compared(res)).items()}
     return shown | {CONTROL: f"{shown['kolen_pollack']}, λ = {res.config['rules'][CONTROL]['decay']:g} (control)"}
 
 
@@ -166,28 +196,38 @@ def table(res):
     early = two_epochs(res)
     rows = [f"| rule | test error, epoch {res['epoch'][i]:g} | − backprop | at epoch {res['epoch'][early]:g} |",
             "|---|---|---|---|"]
-    for name, e in errors.items():
+    for name in MAIN:
+        e = errors[name]
         rows.append(f"| {label[name]} | {beyond.spread(e, '.2f')}% | {e.mean() - errors['backprop'].mean():+.2f} | "
                     f"{100 * res[f'{name}/error'][:, early].mean():.2f}% |")
     return Markdown("\n".join(rows))
 
 
 def figure(res):
-    """Test error of every rule per epoch, and backprop's validation error, with the epoch where
-    every rule is scored."""
-    fig, (a, b) = plt.subplots(1, 2, figsize=(WIDTH, 3.2))
-    epoch, (i, _), look = res["epoch"], mnist_protocol.stop(res), looks(res.config["rules"])
-    for name in res.config["rules"]:
-        curve(a, epoch, 100 * res[f"{name}/error"], look[name], label=labels(res)[name])
-    curve(b, epoch, 100 * res["backprop/valid"], look["backprop"], label="backprop, validation")
-    curve(b, epoch, 100 * res["backprop/error"], look["backprop"], label="backprop, test", ls="--")
+    """Test error of every compared rule per epoch (a), backprop's validation error (b), with the
+    epoch where every rule is scored, and feedback alignment's test error there against β (c)."""
+    fig = plt.figure(figsize=(WIDTH, 6))
+    layout = fig.add_gridspec(2, 2)
+    a, b, c = fig.add_subplot(layout[0, :]), fig.add_subplot(layout[1, 0]), fig.add_subplot(layout[1, 1])
+    epoch, (i, _), style = res["epoch"], mnist_protocol.stop(res), looks(compared(res))
+    for name in MAIN:
+        curve(a, epoch, 100 * res[f"{name}/error"], style[name], label=labels(res)[name])
+    curve(b, epoch, 100 * res["backprop/valid"], style["backprop"], label="backprop, validation")
+    curve(b, epoch, 100 * res["backprop/error"], style["backprop"], label="backprop, test", ls="--")
     for ax in (a, b):
         ax.axvline(epoch[i], color="0.5", ls=":", lw=1)
         ax.set(xlabel="epochs", yscale="log", ylim=(1, 100))
         ax.legend(frameon=False, fontsize="small", loc="upper right")
     a.set(ylabel="test error (%)")
     b.set(ylabel="error (%)")
-    return finish(fig, res, (a, "a"), (b, "b"))
+    beta, fa, shallow = sweep(res)
+    swept, base = look("feedback_alignment"), look("shallow")
+    c.errorbar(beta, np.nanmean(fa, 0), np.nanstd(fa, 0), color=swept.color, marker="o", ms=3, capsize=2,
+               label=swept.label)
+    c.axhline(shallow.mean(), color=base.color, ls="--", lw=1, label=base.label)
+    c.set(xscale="log", xlabel="scale β of B", ylabel=f"test error at epoch {epoch[i]:g} (%)")
+    c.legend(frameon=False, fontsize="small")
+    return finish(fig, res, (a, "a"), (b, "b"), (c, "c"))
 
 
 def prose(res) -> dict[str, str]:
@@ -195,7 +235,16 @@ def prose(res) -> dict[str, str]:
     i, stopped = mnist_protocol.stop(res)
     errors = scored(res)
     control, bp = errors[CONTROL].mean(), errors["backprop"].mean()
-    return {"conv_stop": f"{res['epoch'][i]:g}", "conv_budget": f"{res.config['epochs']:g}",
+    beta, fa, shallow = sweep(res)
+    _, good = beyond.scale_range(beta, fa, shallow)
+    diverged = [b for b, e in zip(beta, fa.T) if not np.isfinite(e).all()]
+    top = fa[:, int(np.argmax(beta))]
+    return {"conv_beta_good": beyond.at_betas(good),
+            "conv_shallow": f"{shallow.mean():.2f}%", "conv_beta_min": f"{min(beta):g}", "conv_beta_max": f"{max(beta):g}",
+            "conv_beta_top_range": f"{np.nanmin(top):.2f}% and {np.nanmax(top):.2f}%",
+            "conv_beta_diverged": (f"runs diverged at β = {', '.join(f'{b:g}' for b in diverged)}" if diverged
+                                   else "no run diverged"),
+            "conv_stop": f"{res['epoch'][i]:g}", "conv_budget": f"{res.config['epochs']:g}",
             "conv_protocol": protocol(res.config), "conv_patience": f"{res.config['patience']:g}",
             "conv_valid": f"{res.config['valid_size']:,}", "conv_early": f"{res['epoch'][two_epochs(res)]:g}",
             "conv_runs": str(len(res.meta["runs"])), "conv_stopped": "stopped" if stopped else "had not stopped",
