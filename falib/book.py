@@ -40,6 +40,7 @@ def notice(res: Results) -> Markdown:
 FIGURE_STATUS = {frozenset({"reproduced"}): "reproduced", frozenset({"not reproduced"}): "not reproduced"}
 
 
+PAPER_FIGURES = ("Fig.", "Suppl.")   # how the paper names its figures, panels and notes; ours name a chapter
 SOURCE_NAMES = {"paper": "The paper's claims", "ours": "Our controls",
                 "follow-up": "Follow-up papers' claims (Beyond the paper)"}
 
@@ -55,10 +56,10 @@ class Scorecard:
 
     def figures(self) -> dict[str, str]:
         """Each of the paper's figures by its status: reproduced, partly, not reproduced (judged on
-        the paper's claims; sanity checks do not count)."""
+        the paper's claims; sanity checks, and a paper claim shown in a figure of ours, do not count)."""
         seen: dict[str, set] = {}
         for c in self.claims:
-            if c.kind == "result" and c.source == "paper":
+            if c.kind == "result" and c.source == "paper" and c.figure.startswith(PAPER_FIGURES):
                 seen.setdefault(c.figure, set()).add(c.status if c.ok else "FAILS")
         return {f: FIGURE_STATUS.get(frozenset(s), "FAILS" if "FAILS" in s else "partly")
                 for f, s in seen.items()}

@@ -221,9 +221,9 @@ def figure(res):
     a.set(ylabel="test error (%)")
     b.set(ylabel="error (%)")
     beta, fa, shallow = sweep(res)
-    swept, base = look("feedback_alignment"), look("shallow")
-    c.errorbar(beta, np.nanmean(fa, 0), np.nanstd(fa, 0), color=swept.color, marker="o", ms=3, capsize=2,
-               label=swept.label)
+    fa_look, base = look("feedback_alignment"), look("shallow")
+    c.errorbar(beta, np.nanmean(fa, 0), np.nanstd(fa, 0), color=fa_look.color, marker="o", ms=3, capsize=2,
+               label=fa_look.label)
     c.axhline(shallow.mean(), color=base.color, ls="--", lw=1, label=base.label)
     c.set(xscale="log", xlabel="scale β of B", ylabel=f"test error at epoch {epoch[i]:g} (%)")
     c.legend(frameon=False, fontsize="small")

@@ -219,7 +219,7 @@ def claims(res) -> Claims:
         "hidden learning becomes effective", f"phase 3 removes {r3.mean():.0%} (least {r3.min():.0%}); "
         f"NSE drop {d3.mean():.3f} vs {d1.mean():.3f} in phase 1",
         np.all(r3 >= EFFECTIVE) and np.all(d3 > d1), figure="Fig. 5c", gap=short_phases(res, r3, d1, d3),
-        tolerance=f"the paper gives no number: ours, a tenth of the error, fixed by argument (an effect that a "
+        tolerance="the paper gives no number: ours, a tenth of the error, fixed by argument (an effect that a "
                   "reader sees on the figure's linear axis, far above the test set's noise; a phase 3 that "
                   "removes a few percent fails it), and the paper's comparison with phase 1, one-sided"), Claim(
         "phase3-alignment", "Alignment, not size: phase 1 run again with W scaled to its phase-2 norm (its "
