@@ -61,7 +61,7 @@ def counterfactuals(res):
         return lambda r: altered(r, **{f"{rule}/error": r["backprop/error"]})
 
     def scales(r):
-        fa = [k for k in r.config["rules"] if k.startswith("fa_beta_")]
+        fa = [k for k in r.config["rules"] if k.startswith(beyond_converged.SWEPT)]
         gap = r["shallow/error"] + (0.01 if base["scales-range"].holds else -0.01)
         return altered(r, **{f"{k}/error": gap for k in fa})
 

@@ -379,7 +379,7 @@ def scale_claim(values, fa, shallow, figure: str, gap: str | None) -> Claim:
     return Claim("scales-range", "Feedback alignment learns MNIST with B's scale β anywhere across at least two orders "
                  "of magnitude: at three or more consecutive β of the sweep (a factor 10 apart) its test error is "
                  "below the shallow network's", "Lillicrap et al. 2016 (Methods): many scales of B worked",
-                 f"beats shallow at β = {', '.join(f'{b:g}' for b in good) or 'none'}", best >= 3,
+                 f"beats shallow {at_betas(good)}", best >= 3,
                  figure=figure, tolerance="'many scales' read as at least two orders of magnitude (ours)", gap=gap)
 
 

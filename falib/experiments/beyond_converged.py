@@ -34,13 +34,14 @@ RULES = ("backprop", *beyond.FOLLOW_UPS)
 COMPARABLE = 1.0   # points of test error: 'almost as good as' / 'comparable to' backprop, one-sided
 CONTROL = "kolen_pollack_weak_decay"   # ours: a control (see above), not a claim
 MAIN = (*RULES, CONTROL)   # the comparison; the other rules are beyond's β sweep and its shallow network
+SWEPT = "fa_beta_"         # the β sweep's rules are named SWEPT + β
 
 
 def swept(values) -> dict:
-    """Beyond's β sweep: feedback alignment at each scale β of B (named ``fa_beta_<β>``), and the
+    """Beyond's β sweep: feedback alignment at each scale β of B (named SWEPT + β), and the
     shallow network it must beat."""
     fa = beyond.IMAGES["rules"]["feedback_alignment"]
-    return {f"fa_beta_{beta:g}": dict(fa, scale=beta) for beta in values} | {"shallow": beyond.IMAGES["rules"]["shallow"]}
+    return {f"{SWEPT}{beta:g}": dict(fa, scale=beta) for beta in values} | {"shallow": beyond.IMAGES["rules"]["shallow"]}
 
 
 PAPER = dict(mnist_protocol.PAPER, rules={k: beyond.IMAGES["rules"][k] for k in RULES}   # beyond's specs (β = 2)
@@ -81,7 +82,7 @@ def sweep(res) -> tuple[list[float], np.ndarray, np.ndarray]:
     """The β of the sweep, feedback alignment's test error (%) at each (runs × β) and the shallow
     network's (runs), where every rule is scored (NaN for a run that diverged)."""
     errors, rules = scored(res), res.config["rules"]
-    names = [k for k in rules if k.startswith("fa_beta_")]
+    names = [k for k in rules if k.startswith(SWEPT)]
     return [rules[k]["scale"] for k in names], np.stack([errors[k] for k in names], axis=1), errors["shallow"]
 
 
